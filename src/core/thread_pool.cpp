@@ -1,0 +1,68 @@
+// Fork-join pool: a generation counter wakes workers, a pending counter tells the caller when
+// all are done. Spinning first keeps region overhead to a few microseconds during decode.
+#include "core/thread_pool.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+namespace hearth {
+namespace {
+inline void cpu_relax() {
+#if defined(__x86_64__)
+  _mm_pause();
+#endif
+}
+constexpr int kSpinIterations = 1 << 16;  // ~1-5 ms of pause before sleeping
+}  // namespace
+
+ThreadPool::ThreadPool(int n_threads) : n_threads_(n_threads < 1 ? 1 : n_threads) {
+  for (int i = 1; i < n_threads_; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
+}
+
+ThreadPool::~ThreadPool() {
+  stop_.store(true, std::memory_order_release);
+  generation_.fetch_add(1, std::memory_order_acq_rel);
+  generation_.notify_all();
+  for (auto& t : workers_) t.join();
+}
+
+void ThreadPool::run_raw(RawFn fn, void* ctx) {
+  fn_ = fn;
+  ctx_ = ctx;
+  pending_.store(n_threads_ - 1, std::memory_order_relaxed);
+  generation_.fetch_add(1, std::memory_order_acq_rel);
+  generation_.notify_all();
+  fn(ctx, 0, n_threads_);
+  int spins = 0;
+  for (;;) {
+    const int p = pending_.load(std::memory_order_acquire);
+    if (p == 0) break;
+    if (++spins < kSpinIterations) {
+      cpu_relax();
+    } else {
+      pending_.wait(p, std::memory_order_acquire);
+    }
+  }
+}
+
+void ThreadPool::worker_loop(int ith) {
+  uint32_t seen = generation_.load(std::memory_order_acquire);
+  for (;;) {
+    int spins = 0;
+    uint32_t g;
+    while ((g = generation_.load(std::memory_order_acquire)) == seen) {
+      if (++spins < kSpinIterations) {
+        cpu_relax();
+      } else {
+        generation_.wait(seen, std::memory_order_acquire);
+      }
+    }
+    seen = g;
+    if (stop_.load(std::memory_order_acquire)) return;
+    fn_(ctx_, ith, n_threads_);
+    if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) pending_.notify_one();
+  }
+}
+
+}  // namespace hearth

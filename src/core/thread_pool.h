@@ -1,0 +1,56 @@
+// A fixed pool of worker threads that run one parallel region at a time (fork-join).
+// The caller thread is worker 0. No allocation per region; workers spin briefly, then sleep.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <thread>
+#include <vector>
+
+namespace hearth {
+
+class ThreadPool {
+ public:
+  // n_threads >= 1 total, including the calling thread.
+  explicit ThreadPool(int n_threads);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int size() const { return n_threads_; }
+
+  // Runs f(ith, nth) on every thread (ith in [0, nth)) and returns when all are done.
+  template <typename F>
+  void run(F&& f) {
+    if (n_threads_ == 1) {
+      f(0, 1);
+      return;
+    }
+    using Fn = std::remove_reference_t<F>;
+    run_raw([](void* ctx, int ith, int nth) { (*static_cast<Fn*>(ctx))(ith, nth); }, &f);
+  }
+
+  // Splits [0, n) into contiguous chunks, one per thread: f(begin, end, ith).
+  template <typename F>
+  void parallel_for(int64_t n, F&& f) {
+    run([&](int ith, int nth) {
+      const int64_t begin = n * ith / nth, end = n * (ith + 1) / nth;
+      if (begin < end) f(begin, end, ith);
+    });
+  }
+
+ private:
+  using RawFn = void (*)(void*, int, int);
+  void run_raw(RawFn fn, void* ctx);
+  void worker_loop(int ith);
+
+  int n_threads_;
+  std::vector<std::thread> workers_;
+  RawFn fn_ = nullptr;
+  void* ctx_ = nullptr;
+  alignas(64) std::atomic<uint32_t> generation_{0};
+  alignas(64) std::atomic<int> pending_{0};
+  std::atomic<bool> stop_{false};
+};
+
+}  // namespace hearth

@@ -1,0 +1,62 @@
+// The kernel table: every numeric operation the model code needs, one function pointer each.
+// reference/ is the scalar definition (the test oracle); x86/<isa>/ implement the same entries.
+// Model code never calls an ISA directly; dispatch.cpp picks one table per process.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "core/dtype.h"
+
+namespace hearth::kernels {
+
+constexpr int kMaxTypes = 64;  // DType ids < 48 are ggml's; >= 48 are Hearth-internal layouts
+
+// The activation format a weight type's dot product consumes (ggml's vec_dot_type):
+// F32->F32, F16->F16, BF16->BF16, Q4_0/Q5_0/Q8_0/IQ4_NL/MXFP4/NVFP4->Q8_0, Q4_1/Q5_1->Q8_1,
+// K-quants and IQ4_XS->Q8_K.
+DType act_type(DType weight);
+
+// Quantize one activation row of n floats into `t`'s activation format.
+using QuantizeActFn = void (*)(const float* x, void* y, int64_t n);
+// Dot product of one weight row and one activation row of n elements.
+using VecDotFn = float (*)(int64_t n, const void* w, const void* a);
+// y[m * ldy + r] = dot(W row r, A row m) for r in [r0, r1), m in [0, m_rows):
+// W rows are w_stride bytes apart, activation rows a_stride bytes apart. n elements per row.
+using GemmFn = void (*)(int64_t n, const void* w, size_t w_stride, int64_t r0, int64_t r1,
+                        const void* a, size_t a_stride, int64_t m_rows, float* y, int64_t ldy);
+
+struct KernelTable {
+  const char* name = "";  // "scalar", "avx2", "avx512", "amx"
+  QuantizeActFn quantize_act[kMaxTypes] = {};  // indexed by the *activation* type id
+  VecDotFn vec_dot[kMaxTypes] = {};            // indexed by the weight type id
+  GemmFn gemm[kMaxTypes] = {};                 // indexed by the weight type id
+
+  // y = x / sqrt(mean(x^2) + eps) * w   (w may be null: unweighted), n floats
+  void (*rmsnorm)(const float* x, const float* w, float* y, int64_t n, float eps) = nullptr;
+  // y = silu(g) * u, n floats (SwiGLU)
+  void (*swiglu)(const float* g, const float* u, float* y, int64_t n) = nullptr;
+  // y += x, n floats
+  void (*add)(float* y, const float* x, int64_t n) = nullptr;
+  // y += a * x
+  void (*axpy)(float* y, float a, const float* x, int64_t n) = nullptr;
+  // in-place softmax of n floats; returns nothing
+  void (*softmax)(float* x, int64_t n) = nullptr;
+  // f32 <-> f16 rows
+  void (*f32_to_f16)(const float* x, uint16_t* y, int64_t n) = nullptr;
+  void (*f16_to_f32)(const uint16_t* x, float* y, int64_t n) = nullptr;
+  // dot of an f32 row with an f16 row (attention scores against an F16 KV cache)
+  float (*dot_f32_f16)(const float* x, const uint16_t* y, int64_t n) = nullptr;
+  // y += a * f16 row (attention values from an F16 KV cache)
+  void (*axpy_f16)(float* y, float a, const uint16_t* x, int64_t n) = nullptr;
+};
+
+// Scalar reference table: always available, obviously correct, slow.
+const KernelTable& reference_table();
+// Every table this CPU can run, weakest first (reference first). For tests.
+std::vector<const KernelTable*> available_tables();
+// The table used by the engine: the best available, capped by HEARTH_ISA if set.
+const KernelTable& active_table();
+
+}  // namespace hearth::kernels
