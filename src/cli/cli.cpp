@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   add_tokenize_command(app);
   add_logprobs_command(app);
   add_synth_command(app);
+  add_template_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -11,5 +11,6 @@ void add_info_command(CLI::App& app);      // cmd_info.cpp
 void add_tokenize_command(CLI::App& app);  // cmd_tokenize.cpp
 void add_logprobs_command(CLI::App& app);  // cmd_logprobs.cpp
 void add_synth_command(CLI::App& app);     // cmd_synth.cpp
+void add_template_command(CLI::App& app);  // cmd_template.cpp
 
 }  // namespace hearth::cli
