@@ -86,7 +86,10 @@ Sampler::Sampler(const Params& params, int32_t n_vocab) : params_(params), n_voc
   }
   bias_.resize(w);
 
-  if (params_.penalty_last_n > 0) {
+  const bool penalties_active = params_.repeat_penalty != 1.0f ||
+                                params_.frequency_penalty != 0.0f ||
+                                params_.presence_penalty != 0.0f;
+  if (params_.penalty_last_n > 0 && penalties_active) {  // otherwise accept() only validates
     ring_.assign(size_t(params_.penalty_last_n), 0);
     counts_.assign(size_t(n_vocab_), 0);
   }
