@@ -47,7 +47,9 @@ void ThreadPool::run_raw(RawFn fn, void* ctx) {
 }
 
 void ThreadPool::worker_loop(int ith) {
-  uint32_t seen = generation_.load(std::memory_order_acquire);
+  // Regions are counted from construction (generation 0), not from whenever this thread got
+  // scheduled: a region started before the thread first runs must not be missed.
+  uint32_t seen = 0;
   for (;;) {
     int spins = 0;
     uint32_t g;
