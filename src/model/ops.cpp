@@ -1,0 +1,257 @@
+// Model operations on top of the kernel table and the thread pool.
+#include "model/ops.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "core/error.h"
+#include "core/thread_pool.h"
+#include "gguf/gguf.h"
+#include "kernels/kernels.h"
+#include "quant/quant.h"
+
+namespace hearth::model::ops {
+namespace {
+
+int act_slot(DType t) {
+  switch (t) {
+    case DType::Q8_0: return 0;
+    case DType::Q8_K: return 1;
+    case DType::Q8_1: return 2;
+    default: return 3;  // F32 / F16 / BF16 (rarely mixed within one input)
+  }
+}
+
+}  // namespace
+
+const QuantizedActs& quantize(const ForwardEnv& env, Workspace& ws, DType wt, const float* x,
+                              int64_t m, int64_t k) {
+  const DType at = kernels::act_type(wt);
+  QuantizedActs& q = ws.acts[act_slot(at)];
+  q.type = at;
+  q.rows = m;
+  q.cols = k;
+  q.row_bytes = row_bytes(at, k);
+  if (q.data.size() < size_t(m) * q.row_bytes) q.data.resize(size_t(m) * q.row_bytes);
+  const auto fn = env.kernels->quantize_act[int(at)];
+  if (!fn) fail("no activation quantizer for ", dtype_name(at));
+  if (m == 1) {
+    fn(x, q.data.data(), k);
+  } else {
+    env.pool->parallel_for(m, [&](int64_t r0, int64_t r1, int) {
+      for (int64_t r = r0; r < r1; ++r) fn(x + r * k, q.data.data() + r * q.row_bytes, k);
+    });
+  }
+  return q;
+}
+
+void matmul(const ForwardEnv& env, const Weight& w, const QuantizedActs& x, float* y) {
+  const auto gemm = env.kernels->gemm[int(w.type)];
+  if (!gemm) fail("no matrix multiplication kernel for ", dtype_name(w.type));
+  if (x.type != kernels::act_type(w.type) || x.cols != w.n_in())
+    fail("internal: activations do not match weight ", w.info ? w.info->name : "?");
+  const int64_t n = w.n_out();
+  env.pool->run([&](int ith, int nth) {
+    // Row ranges in multiples of 8 so tiled kernels see whole tiles except at the very end.
+    const int64_t tiles = (n + 7) / 8;
+    const int64_t t0 = tiles * ith / nth, t1 = tiles * (ith + 1) / nth;
+    const int64_t r0 = std::min(n, t0 * 8), r1 = std::min(n, t1 * 8);
+    if (r0 < r1)
+      gemm(w.n_in(), w.data, w.row_bytes, r0, r1, x.data.data(), x.row_bytes, x.rows, y, n);
+  });
+  if (w.scale != 1.0f) {
+    const int64_t total = x.rows * n;
+    for (int64_t i = 0; i < total; ++i) y[i] *= w.scale;
+  }
+}
+
+void matmul(const ForwardEnv& env, Workspace& ws, const Weight& w, const float* x, int64_t m,
+            float* y) {
+  matmul(env, w, quantize(env, ws, w.type, x, m, w.n_in()), y);
+}
+
+void add_bias(const std::vector<float>& bias, float* y, int64_t m, int64_t n) {
+  if (bias.empty()) return;
+  for (int64_t r = 0; r < m; ++r)
+    for (int64_t i = 0; i < n; ++i) y[r * n + i] += bias[size_t(i)];
+}
+
+void rmsnorm(const ForwardEnv& env, const float* x, const std::vector<float>& w, float* y,
+             int64_t m, int64_t n, float eps) {
+  const float* wp = w.empty() ? nullptr : w.data();
+  auto fn = env.kernels->rmsnorm;
+  if (m < 4) {
+    for (int64_t r = 0; r < m; ++r) fn(x + r * n, wp, y + r * n, n, eps);
+    return;
+  }
+  env.pool->parallel_for(m, [&](int64_t r0, int64_t r1, int) {
+    for (int64_t r = r0; r < r1; ++r) fn(x + r * n, wp, y + r * n, n, eps);
+  });
+}
+
+void rmsnorm_heads(const ForwardEnv& env, float* x, const std::vector<float>& w, int64_t m,
+                   int64_t n_head, int64_t head_dim, float eps) {
+  rmsnorm(env, x, w, x, m * n_head, head_dim, eps);
+}
+
+namespace {
+
+// ggml_rope_yarn_corr_dims: the dims where YaRN switches from interpolation to extrapolation.
+void yarn_corr_dims(int n_dims, int n_ctx_orig, float base, float beta_fast, float beta_slow,
+                    float dims[2]) {
+  auto corr = [&](float n_rot) {
+    return float(n_dims) * std::log(float(n_ctx_orig) / (n_rot * 2.0f * float(M_PI))) /
+           (2.0f * std::log(base));
+  };
+  dims[0] = std::max(0.0f, std::floor(corr(beta_fast)));
+  dims[1] = std::min(float(n_dims - 1), std::ceil(corr(beta_slow)));
+}
+
+// cos/sin of every rotated pair of every batch token: [n_tokens, n_rot/2].
+void build_rope_cache(Workspace& ws, const RopeParams& p, const Batch& batch) {
+  const int64_t half = p.n_rot / 2;
+  ws.rope_cos.resize(batch.size() * half);
+  ws.rope_sin.resize(batch.size() * half);
+  const float theta_scale = std::pow(p.freq_base, -2.0f / float(p.n_rot));
+  float corr[2] = {0, 0};
+  if (p.ext_factor != 0.0f)
+    yarn_corr_dims(p.n_rot, p.n_ctx_orig, p.freq_base, p.beta_fast, p.beta_slow, corr);
+  for (size_t t = 0; t < batch.size(); ++t) {
+    float theta = float(batch.pos[t]);
+    for (int64_t i = 0; i < half; ++i) {
+      const float ff = p.freq_factors.empty() ? 1.0f : p.freq_factors[size_t(i)];
+      // rope_yarn: interpolate, optionally mix with extrapolation near high frequencies.
+      const float theta_extrap = theta / ff;
+      const float theta_interp = p.freq_scale * theta_extrap;
+      float th = theta_interp;
+      float mscale = p.attn_factor;
+      if (p.ext_factor != 0.0f) {
+        const float y = (float(i) - corr[0]) / std::max(0.001f, corr[1] - corr[0]);
+        const float ramp = (1.0f - std::min(1.0f, std::max(0.0f, y))) * p.ext_factor;
+        th = theta_interp * (1.0f - ramp) + theta_extrap * ramp;
+        mscale *= 1.0f + 0.1f * std::log(1.0f / p.freq_scale);
+      }
+      ws.rope_cos[t * half + i] = std::cos(th) * mscale;
+      ws.rope_sin[t * half + i] = std::sin(th) * mscale;
+      theta *= theta_scale;
+    }
+  }
+  ws.rope_for = &p;
+  ws.rope_batch = &batch;
+}
+
+}  // namespace
+
+void rope(const ForwardEnv& env, Workspace& ws, const RopeParams& p, const Batch& batch, float* x,
+          int64_t n_head, int64_t head_dim) {
+  // The cache is rebuilt when the params or the batch change (once per forward in practice;
+  // callers invalidate rope_batch at the start of each forward).
+  if (ws.rope_for != &p || ws.rope_batch != &batch) build_rope_cache(ws, p, batch);
+  const int64_t half = p.n_rot / 2;
+  const int64_t m = int64_t(batch.size());
+  env.pool->parallel_for(m, [&](int64_t t0, int64_t t1, int) {
+    for (int64_t t = t0; t < t1; ++t) {
+      const float* c = ws.rope_cos.data() + t * half;
+      const float* s = ws.rope_sin.data() + t * half;
+      for (int64_t h = 0; h < n_head; ++h) {
+        float* v = x + (t * n_head + h) * head_dim;
+        if (p.type == RopeType::kNorm) {
+          for (int64_t i = 0; i < half; ++i) {
+            const float x0 = v[2 * i], x1 = v[2 * i + 1];
+            v[2 * i] = x0 * c[i] - x1 * s[i];
+            v[2 * i + 1] = x0 * s[i] + x1 * c[i];
+          }
+        } else {
+          for (int64_t i = 0; i < half; ++i) {
+            const float x0 = v[i], x1 = v[i + half];
+            v[i] = x0 * c[i] - x1 * s[i];
+            v[i + half] = x0 * s[i] + x1 * c[i];
+          }
+        }
+      }
+    }
+  });
+}
+
+void get_rows(const ForwardEnv& env, const Weight& emb, const int32_t* tokens, int64_t m,
+              float* out) {
+  const int64_t n = emb.n_in();
+  for (int64_t t = 0; t < m; ++t) {
+    if (tokens[t] < 0 || tokens[t] >= emb.n_out())
+      fail("token id ", tokens[t], " is outside the vocabulary (", emb.n_out(), " tokens)");
+    quant::dequantize_row(emb.type, emb.data + size_t(tokens[t]) * emb.row_bytes, out + t * n, n);
+  }
+}
+
+void kv_store(const ForwardEnv& env, const KvView& kv, int layer, const Batch& batch,
+              const float* k, const float* v) {
+  const KvView::Layer& l = kv.layers[size_t(layer)];
+  for (size_t t = 0; t < batch.size(); ++t) {
+    for (int h = 0; h < l.n_head_kv; ++h) {
+      env.kernels->f32_to_f16(k + (t * l.n_head_kv + h) * l.head_dim_k,
+                              kv.k_at(layer, batch.seq[t], batch.pos[t], h), l.head_dim_k);
+      env.kernels->f32_to_f16(v + (t * l.n_head_kv + h) * l.head_dim_v,
+                              kv.v_at(layer, batch.seq[t], batch.pos[t], h), l.head_dim_v);
+    }
+  }
+}
+
+void attention(const ForwardEnv& env, Workspace& ws, const KvView& kv, int layer,
+               const Batch& batch, const float* q, int64_t n_head, const AttentionParams& p,
+               float* out) {
+  const KvView::Layer& l = kv.layers[size_t(layer)];
+  const int64_t m = int64_t(batch.size());
+  const int64_t group = n_head / l.n_head_kv;
+  int32_t max_pos = 0;
+  for (int32_t ps : batch.pos) max_pos = std::max(max_pos, ps);
+  ws.att.resize(size_t(env.pool->size()));
+  for (auto& a : ws.att)
+    if (a.size() < size_t(max_pos) + 1) a.resize(size_t(max_pos) + 1);
+  const kernels::KernelTable& kt = *env.kernels;
+  env.pool->parallel_for(m * n_head, [&](int64_t i0, int64_t i1, int ith) {
+    float* sc = ws.att[size_t(ith)].data();
+    for (int64_t i = i0; i < i1; ++i) {
+      const int64_t t = i / n_head, h = i % n_head, g = h / group;
+      const int32_t pos = batch.pos[size_t(t)], seq = batch.seq[size_t(t)];
+      const int32_t lo = p.window > 0 ? std::max(0, pos - p.window + 1) : 0;
+      const float* qh = q + (t * n_head + h) * l.head_dim_k;
+      float mx = -INFINITY;
+      for (int32_t j = lo; j <= pos; ++j) {
+        float s = kt.dot_f32_f16(qh, kv.k_at(layer, seq, j, int(g)), l.head_dim_k) * p.scale;
+        if (p.softcap > 0.0f) s = p.softcap * std::tanh(s / p.softcap);
+        sc[j - lo] = s;
+        mx = std::max(mx, s);
+      }
+      const float sink = p.sinks ? p.sinks[h] : -INFINITY;
+      mx = std::max(mx, sink);
+      double sum = p.sinks ? std::exp(double(sink - mx)) : 0.0;
+      for (int32_t j = lo; j <= pos; ++j) {
+        sc[j - lo] = std::exp(sc[j - lo] - mx);
+        sum += sc[j - lo];
+      }
+      const float inv = float(1.0 / sum);
+      float* o = out + (t * n_head + h) * l.head_dim_v;
+      std::memset(o, 0, sizeof(float) * size_t(l.head_dim_v));
+      for (int32_t j = lo; j <= pos; ++j)
+        kt.axpy_f16(o, sc[j - lo] * inv, kv.v_at(layer, seq, j, int(g)), l.head_dim_v);
+    }
+  });
+}
+
+void swiglu(const ForwardEnv& env, const float* g, const float* u, float* y, int64_t m, int64_t n) {
+  auto fn = env.kernels->swiglu;
+  if (m == 1) {
+    fn(g, u, y, n);
+    return;
+  }
+  env.pool->parallel_for(m, [&](int64_t r0, int64_t r1, int) {
+    for (int64_t r = r0; r < r1; ++r) fn(g + r * n, u + r * n, y + r * n, n);
+  });
+}
+
+void add(const ForwardEnv& env, float* y, const float* x, int64_t count) {
+  env.kernels->add(y, x, count);
+}
+
+}  // namespace hearth::model::ops
