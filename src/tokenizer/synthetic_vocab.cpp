@@ -75,14 +75,15 @@ VocabSpec synthetic_vocab(int32_t n_vocab) {
     words.emplace_back(std::move(syms), count);
   }
 
-  // Classic BPE training: merge the most frequent adjacent pair (ties: smallest pair).
+  // Classic BPE training: merge the most frequent adjacent pair (ties: smallest pair), down to
+  // pairs seen once, so every word of the text ends up a single token if there is room.
   while (tokens.size() < n_normal) {
     std::map<std::pair<std::string, std::string>, int> pairs;
     for (const auto& [syms, count] : words) {
       for (size_t i = 0; i + 1 < syms.size(); ++i) pairs[{syms[i], syms[i + 1]}] += count;
     }
     const std::pair<std::string, std::string>* best = nullptr;
-    int best_count = 1;
+    int best_count = 0;
     for (const auto& [p, c] : pairs) {
       if (c > best_count) {
         best = &p;

