@@ -9,6 +9,7 @@
 #include "core/thread_pool.h"
 #include "gguf/gguf.h"
 #include "kernels/kernels.h"
+#include "core/fp16.h"
 #include "quant/quant.h"
 
 namespace hearth::model::ops {
@@ -200,22 +201,33 @@ void kv_store(const ForwardEnv& env, const KvView& kv, int layer, const Batch& b
 void attention(const ForwardEnv& env, Workspace& ws, const KvView& kv, int layer,
                const Batch& batch, const float* q, int64_t n_head, const AttentionParams& p,
                float* out) {
+  // Numerics follow llama.cpp's (non flash-attention) graph with an F16 KV cache:
+  // kq = mul_mat(K f16, Q) converts Q to f16 first; softmax(kq * scale) in f32 with a double
+  // sum; kqv = mul_mat(V f16, P) converts the probabilities P to f16 first. Reproducing both
+  // roundings keeps later activation quantization from flipping (see tests/conformance).
   const KvView::Layer& l = kv.layers[size_t(layer)];
   const int64_t m = int64_t(batch.size());
   const int64_t group = n_head / l.n_head_kv;
   int32_t max_pos = 0;
   for (int32_t ps : batch.pos) max_pos = std::max(max_pos, ps);
+  const size_t per_thread = size_t(max_pos) + 1 + size_t(l.head_dim_k);
   ws.att.resize(size_t(env.pool->size()));
   for (auto& a : ws.att)
-    if (a.size() < size_t(max_pos) + 1) a.resize(size_t(max_pos) + 1);
+    if (a.size() < per_thread) a.resize(per_thread);
   const kernels::KernelTable& kt = *env.kernels;
   env.pool->parallel_for(m * n_head, [&](int64_t i0, int64_t i1, int ith) {
-    float* sc = ws.att[size_t(ith)].data();
+    float* sc = ws.att[size_t(ith)].data();               // [pos + 1] scores, then P
+    float* qh = sc + max_pos + 1;                         // [head_dim_k] q rounded to f16
+    uint16_t q16[512];
     for (int64_t i = i0; i < i1; ++i) {
       const int64_t t = i / n_head, h = i % n_head, g = h / group;
       const int32_t pos = batch.pos[size_t(t)], seq = batch.seq[size_t(t)];
       const int32_t lo = p.window > 0 ? std::max(0, pos - p.window + 1) : 0;
-      const float* qh = q + (t * n_head + h) * l.head_dim_k;
+      for (int64_t d0 = 0; d0 < l.head_dim_k; d0 += 512) {
+        const int64_t nd = std::min<int64_t>(512, l.head_dim_k - d0);
+        kt.f32_to_f16(q + (t * n_head + h) * l.head_dim_k + d0, q16, nd);
+        kt.f16_to_f32(q16, qh + d0, nd);
+      }
       float mx = -INFINITY;
       for (int32_t j = lo; j <= pos; ++j) {
         float s = kt.dot_f32_f16(qh, kv.k_at(layer, seq, j, int(g)), l.head_dim_k) * p.scale;
@@ -233,8 +245,10 @@ void attention(const ForwardEnv& env, Workspace& ws, const KvView& kv, int layer
       const float inv = float(1.0 / sum);
       float* o = out + (t * n_head + h) * l.head_dim_v;
       std::memset(o, 0, sizeof(float) * size_t(l.head_dim_v));
-      for (int32_t j = lo; j <= pos; ++j)
-        kt.axpy_f16(o, sc[j - lo] * inv, kv.v_at(layer, seq, j, int(g)), l.head_dim_v);
+      for (int32_t j = lo; j <= pos; ++j) {
+        const float pj = f16_to_f32(f32_to_f16(sc[j - lo] * inv));
+        if (pj != 0.0f) kt.axpy_f16(o, pj, kv.v_at(layer, seq, j, int(g)), l.head_dim_v);
+      }
     }
   });
 }
