@@ -33,6 +33,16 @@ struct KernelTable {
   VecDotFn vec_dot[kMaxTypes] = {};            // indexed by the weight type id
   GemmFn gemm[kMaxTypes] = {};                 // indexed by the weight type id
 
+  // Optional repacked weight layouts (indexed by the weight type id). repack[t] rewrites `rows`
+  // rows of n elements from the GGUF layout into a layout of the SAME byte size in which rows
+  // come in groups of repack_rows[t] (e.g. interleaved blocks of 8 rows); gemm_repacked[t]
+  // reads it with the same contract as gemm[t], except that r0 and r1 are multiples of
+  // repack_rows[t] and w_stride is still row_bytes(t, n) (group g starts at g*group*w_stride).
+  // The model repacks a tensor at load only when its row count is a multiple of the group.
+  int32_t repack_rows[kMaxTypes] = {};
+  void (*repack[kMaxTypes])(const void* src, void* dst, int64_t rows, int64_t n) = {};
+  GemmFn gemm_repacked[kMaxTypes] = {};
+
   // y = x / sqrt(mean(x^2) + eps) * w   (w may be null: unweighted), n floats
   void (*rmsnorm)(const float* x, const float* w, float* y, int64_t n, float eps) = nullptr;
   // y = silu(g) * u, n floats (SwiGLU)

@@ -68,6 +68,7 @@ struct Weight {
   const uint8_t* data = nullptr;
   size_t row_bytes = 0;          // bytes between consecutive rows
   float scale = 1.0f;            // NVFP4 per-tensor scale (`<name>.scale`), 1 otherwise
+  bool repacked = false;         // data is in the kernel table's repacked layout for `type`
   explicit operator bool() const { return data != nullptr; }
   int64_t n_in() const { return ne[0]; }
   int64_t n_out() const { return ne[1]; }

@@ -48,16 +48,17 @@ const QuantizedActs& quantize(const ForwardEnv& env, Workspace& ws, DType wt, co
 }
 
 void matmul(const ForwardEnv& env, const Weight& w, const QuantizedActs& x, float* y) {
-  const auto gemm = env.kernels->gemm[int(w.type)];
+  const auto gemm = w.repacked ? env.kernels->gemm_repacked[int(w.type)] : env.kernels->gemm[int(w.type)];
   if (!gemm) fail("no matrix multiplication kernel for ", dtype_name(w.type));
+  // Row ranges in multiples of the kernel's tile (8 rows, or the repacked row group).
+  const int64_t tile = w.repacked ? std::max<int64_t>(8, env.kernels->repack_rows[int(w.type)]) : 8;
   if (x.type != kernels::act_type(w.type) || x.cols != w.n_in())
     fail("internal: activations do not match weight ", w.info ? w.info->name : "?");
   const int64_t n = w.n_out();
   env.pool->run([&](int ith, int nth) {
-    // Row ranges in multiples of 8 so tiled kernels see whole tiles except at the very end.
-    const int64_t tiles = (n + 7) / 8;
+    const int64_t tiles = (n + tile - 1) / tile;
     const int64_t t0 = tiles * ith / nth, t1 = tiles * (ith + 1) / nth;
-    const int64_t r0 = std::min(n, t0 * 8), r1 = std::min(n, t1 * 8);
+    const int64_t r0 = std::min(n, t0 * tile), r1 = std::min(n, t1 * tile);
     if (r0 < r1)
       gemm(w.n_in(), w.data, w.row_bytes, r0, r1, x.data.data(), x.row_bytes, x.rows, y, n);
   });
