@@ -6,6 +6,12 @@
 
 namespace hearth::kernels::x86 {
 
-void register_avx2(KernelTable& t);  // Haswell and later, Zen 1 and later
+void register_avx2(KernelTable& t);  // Haswell and later, Zen 1 and later (calls the two below)
+// avx2/quant_q8_0_family.cpp: weights whose activations are Q8_0/Q8_1 (Q4_0, Q4_1, Q5_0, Q5_1,
+// Q8_0, IQ4_NL, MXFP4, NVFP4) and those activation quantizers.
+void register_avx2_q8_0_family(KernelTable& t);
+// avx2/quant_q8_k_family.cpp: K-quants and IQ4_XS (Q8_K activations), F32/F16/BF16 weights,
+// and the Q8_K/F16/BF16 activation quantizers.
+void register_avx2_q8_k_family(KernelTable& t);
 
 }  // namespace hearth::kernels::x86

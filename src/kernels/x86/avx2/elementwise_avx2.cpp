@@ -72,6 +72,8 @@ static void axpy(float* y, float a, const float* x, int64_t n) {
 }  // namespace
 
 void register_avx2(KernelTable& t) {
+  register_avx2_q8_0_family(t);
+  register_avx2_q8_k_family(t);
   t.f32_to_f16 = f32_to_f16_row;
   t.f16_to_f32 = f16_to_f32_row;
   t.dot_f32_f16 = dot_f32_f16;
