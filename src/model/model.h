@@ -149,6 +149,10 @@ class Model {
   // Bytes of weights read per generated token (active weights, excluding the embedding table).
   uint64_t bytes_per_token() const;
 
+  // Mixture-of-experts models: how often each expert was selected since load,
+  // [n_layer][n_expert] (empty rows for dense layers). nullptr for dense models.
+  virtual const std::vector<std::vector<uint64_t>>* expert_counts() const { return nullptr; }
+
  protected:
   explicit Model(std::shared_ptr<const gguf::File> file) : file_(std::move(file)) {}
   std::shared_ptr<const gguf::File> file_;
