@@ -18,6 +18,9 @@ int main(int argc, char** argv) {
   add_logprobs_command(app);
   add_synth_command(app);
   add_template_command(app);
+  add_bench_command(app);
+  add_serve_command(app);
+  add_chat_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
