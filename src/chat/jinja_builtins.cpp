@@ -482,6 +482,8 @@ EnvPtr Interpreter::make_globals() {
              }
              const double step = present(2) ? raw_number(args[2], "range") : 1;
              if (step == 0) js_fail("range() step must not be zero");
+             const double count = std::ceil((stop - start) / step);
+             if (count > 0) in.check_array(static_cast<size_t>(std::min(count, 1e18)));
              Array out;
              for (double i = start; step > 0 ? i < stop : i > stop; i += step) {
                in.check_array(out.size() + 1);

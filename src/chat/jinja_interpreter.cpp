@@ -218,6 +218,15 @@ Value Interpreter::eval_unary(const Node& n, const EnvPtr& env) {
   js_fail(cat("Unknown operator \"", n.str, "\" for ", type_name(arg)));
 }
 
+// String(a) + String(b), checking the size before building the result.
+Value Interpreter::concat_values(const Value& left, const Value& right) {
+  std::string ltmp, rtmp;
+  const std::string& ls = left.kind == Kind::String ? left.s() : (ltmp = raw_to_string(left));
+  const std::string& rs = right.kind == Kind::String ? right.s() : (rtmp = raw_to_string(right));
+  check_string(ls.size() + rs.size());
+  return Value::string(concat_strings(ls, rs));
+}
+
 Value Interpreter::eval_binary(const Node& n, const EnvPtr& env) {
   const Value left = evaluate(*n.a, env);
   if (n.op == Op::And) return truthy(left) ? evaluate(*n.b, env) : left;
@@ -234,11 +243,7 @@ Value Interpreter::eval_binary(const Node& n, const EnvPtr& env) {
     js_fail(cat("Cannot perform operation ", n.str, " on undefined values"));
   }
   if (left.kind == Kind::Null || right.kind == Kind::Null) js_fail("Cannot perform operation on null values");
-  if (n.op == Op::Concat) {
-    std::string s = concat_strings(raw_to_string(left), raw_to_string(right));
-    check_string(s.size());
-    return Value::string(std::move(s));
-  }
+  if (n.op == Op::Concat) return concat_values(left, right);
   if (n.op == Op::Pow && left.is_numeric_like() && right.is_numeric_like()) {
     const double a = left.num, b = right.num;
     if (a == 0 && b < 0) js_fail("0.0 cannot be raised to a negative power");
@@ -283,11 +288,7 @@ Value Interpreter::eval_binary(const Node& n, const EnvPtr& env) {
       return Value::boolean(n.op == Op::In ? member : !member);
     }
   }
-  if ((left.kind == Kind::String || right.kind == Kind::String) && n.op == Op::Add) {
-    std::string s = concat_strings(raw_to_string(left), raw_to_string(right));
-    check_string(s.size());
-    return Value::string(std::move(s));
-  }
+  if ((left.kind == Kind::String || right.kind == Kind::String) && n.op == Op::Add) return concat_values(left, right);
   if (left.kind == Kind::String && right.kind == Kind::String && (n.op == Op::In || n.op == Op::NotIn)) {
     const bool found = right.s().find(left.s()) != std::string::npos;
     return Value::boolean(n.op == Op::In ? found : !found);

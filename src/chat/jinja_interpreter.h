@@ -26,7 +26,7 @@ struct Limits {
   uint64_t max_steps = 20'000'000;          // evaluated nodes + loop iterations per render
   int max_depth = 400;                      // nested evaluation (expressions, blocks, macro calls)
   size_t max_string_bytes = 64u << 20;      // any string, including the output
-  size_t max_array_elements = 1u << 22;     // any array built by the template
+  size_t max_array_elements = 1u << 19;     // any array built by the template
 };
 
 // A variable scope. Lookups walk to the parent; assignments stay local (Jinja's rules as the
@@ -86,6 +86,7 @@ class Interpreter {
   Value eval_node(const Node& n, const EnvPtr& env);
   void exec_statement(const Node& n, const EnvPtr& env, std::string& out);
   Value eval_binary(const Node& n, const EnvPtr& env);
+  Value concat_values(const Value& left, const Value& right);
   Value eval_unary(const Node& n, const EnvPtr& env);
   Value eval_member(const Node& n, const EnvPtr& env);
   Value eval_slice(const Value& object, const Node& slice, const EnvPtr& env);
