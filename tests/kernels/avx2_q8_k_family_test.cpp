@@ -250,6 +250,8 @@ TEST(Avx2Q8KFamily, GemmMatchesReferenceShapes) {
       check_gemm(k, t, n2, 24, 0, 16, 64, rng);   // r1 inside
       check_gemm(k, t, is_float(t) ? 1 : 256, 19, 3, 19, 23, rng);  // one block / element
       check_gemm(k, t, is_float(t) ? 777 : 1280, 16, 0, 16, 20, rng);
+      // more than one K chunk / m block of the blocked kernels
+      check_gemm(k, t, is_float(t) ? 520 : 2560, 9, 0, 9, 70, rng);
     }
 }
 
