@@ -3,11 +3,14 @@
 //  - ReadBandwidth/T: streaming sum over 1 GiB with T threads (the decode roofline);
 //  - Gemv/<type>/<K>/T: m = 1 against a weight matrix of >= 64 MiB (twice L3), GB/s of weights;
 //  - Gemm/<type>/T: m = 512, K = 2048, 2048 weight rows, GFLOP/s (2 * m * rows * K / time).
+// Rates are wall-clock; the "(cpu)" counters divide by process CPU time / T instead, which is
+// what the same run would reach with T otherwise idle cores (the build machine is shared).
 // HEARTH_ISA=scalar selects the reference table for comparison.
 #include <benchmark/benchmark.h>
 #include <immintrin.h>
 
 #include <cstdint>
+#include <ctime>
 #include <cstdlib>
 #include <cstring>
 #include <algorithm>
@@ -24,6 +27,18 @@ namespace {
 
 using hearth::DType;
 namespace kernels = hearth::kernels;
+
+double process_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
+}
+
+// Sets counter `name` = work per iteration * threads / process CPU seconds since cpu0.
+void cpu_rate(benchmark::State& state, const char* name, double work, int threads, double cpu0) {
+  const double cpu = process_cpu_seconds() - cpu0;
+  if (cpu > 0) state.counters[name] = work * double(state.iterations()) * threads / cpu;
+}
 
 // ---- machine read bandwidth -----------------------------------------------------------------
 
@@ -51,6 +66,7 @@ void BM_ReadBandwidth(benchmark::State& state) {
   }();
   hearth::ThreadPool pool(threads);
   uint64_t total = 0;
+  const double cpu0 = process_cpu_seconds();
   for (auto _ : state) {
     std::vector<uint64_t> part(size_t(threads) * 8, 0);
     pool.run([&](int ith, int nth) {
@@ -60,6 +76,7 @@ void BM_ReadBandwidth(benchmark::State& state) {
     for (int t = 0; t < threads; ++t) total += part[size_t(t) * 8];
   }
   benchmark::DoNotOptimize(total);
+  cpu_rate(state, "GB/s(cpu)", double(kBytes) * 1e-9, threads, cpu0);
   state.SetBytesProcessed(int64_t(state.iterations()) * int64_t(kBytes));
 }
 BENCHMARK(BM_ReadBandwidth)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
@@ -123,10 +140,30 @@ void BM_Gemv(benchmark::State& state, DType t) {
   const int64_t rows = ((int64_t(64) << 20) / int64_t(rb) + 7) / 8 * 8;  // >= 64 MiB: 2x L3
   Problem& p = problem(t, n, rows, 1);
   hearth::ThreadPool pool(threads);
+  const double cpu0 = process_cpu_seconds();
   for (auto _ : state) {
     run_matmul(pool, p);
     benchmark::ClobberMemory();
   }
+  cpu_rate(state, "GB/s(cpu)", double(p.w.size()) * 1e-9, threads, cpu0);
+  state.SetBytesProcessed(int64_t(state.iterations()) * int64_t(p.w.size()));
+  state.SetLabel(kernels::active_table().name);
+}
+
+// The same with a 4 MiB matrix (L3-resident): the kernels' compute ceiling.
+void BM_GemvHot(benchmark::State& state, DType t) {
+  const int64_t n = state.range(0);
+  const int threads = int(state.range(1));
+  const size_t rb = hearth::row_bytes(t, n);
+  const int64_t rows = ((int64_t(4) << 20) / int64_t(rb) + 7) / 8 * 8;
+  Problem& p = problem(t, n, rows, 1);
+  hearth::ThreadPool pool(threads);
+  const double cpu0 = process_cpu_seconds();
+  for (auto _ : state) {
+    run_matmul(pool, p);
+    benchmark::ClobberMemory();
+  }
+  cpu_rate(state, "GB/s(cpu)", double(p.w.size()) * 1e-9, threads, cpu0);
   state.SetBytesProcessed(int64_t(state.iterations()) * int64_t(p.w.size()));
   state.SetLabel(kernels::active_table().name);
 }
@@ -136,10 +173,12 @@ void BM_Gemm(benchmark::State& state, DType t) {
   constexpr int64_t kN = 2048, kRows = 2048, kM = 512;
   Problem& p = problem(t, kN, kRows, kM);
   hearth::ThreadPool pool(threads);
+  const double cpu0 = process_cpu_seconds();
   for (auto _ : state) {
     run_matmul(pool, p);
     benchmark::ClobberMemory();
   }
+  cpu_rate(state, "GFLOP/s(cpu)", 2.0 * double(kN) * double(kRows) * double(kM) * 1e-9, threads, cpu0);
   state.counters["GFLOP/s"] = benchmark::Counter(2.0 * double(kN) * double(kRows) * double(kM) * 1e-9 *
                                                      double(state.iterations()),
                                                  benchmark::Counter::kIsRate);
@@ -152,6 +191,12 @@ void BM_Gemm(benchmark::State& state, DType t) {
       ->ArgNames({"K", "threads"})                                                        \
       ->UseRealTime()                                                                     \
       ->Unit(benchmark::kMillisecond);
+#define HEARTH_GEMV_HOT(T)                                                                \
+  BENCHMARK_CAPTURE(BM_GemvHot, T, DType::T)                                              \
+      ->ArgsProduct({{1024, 4096}, {1}})                                                  \
+      ->ArgNames({"K", "threads"})                                                        \
+      ->UseRealTime()                                                                     \
+      ->Unit(benchmark::kMicrosecond);
 #define HEARTH_GEMM(T)                                                                    \
   BENCHMARK_CAPTURE(BM_Gemm, T, DType::T)->Arg(1)->Arg(2)->ArgName("threads")->UseRealTime() \
       ->Unit(benchmark::kMillisecond);
@@ -165,6 +210,13 @@ HEARTH_GEMV(Q2_K)
 HEARTH_GEMV(F16)
 HEARTH_GEMV(BF16)
 HEARTH_GEMV(F32)
+
+HEARTH_GEMV_HOT(Q4_K)
+HEARTH_GEMV_HOT(Q6_K)
+HEARTH_GEMV_HOT(Q5_K)
+HEARTH_GEMV_HOT(IQ4_XS)
+HEARTH_GEMV_HOT(Q3_K)
+HEARTH_GEMV_HOT(Q2_K)
 
 HEARTH_GEMM(Q4_K)
 HEARTH_GEMM(Q6_K)

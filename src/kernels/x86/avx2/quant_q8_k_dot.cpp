@@ -104,10 +104,12 @@ static HEARTH_AI void rows_q4_k(int64_t nb, const uint8_t* w, size_t ws, const B
   const __m256i m4 = _mm256_set1_epi8(0x0F);
   __m256 acc[4];
   __m128 accm[4];
+  #pragma GCC unroll 64
   for (int r = 0; r < R; ++r) acc[r] = _mm256_setzero_ps(), accm[r] = _mm_setzero_ps();
   for (int64_t i = 0; i < nb; ++i) {
     const BlockQ8_K& y = a[i];
     const __m128i bs = _mm_hadd_epi16(loadu128(y.bsums), loadu128(y.bsums + 8));
+    #pragma GCC unroll 64
     for (int r = 0; r < R; ++r) {
       const BlockQ4_K& x = reinterpret_cast<const BlockQ4_K*>(w + size_t(r) * ws)[i];
       const __m256i sm16 = _mm256_cvtepu8_epi16(unpack_scales_k4(x.scales));
@@ -115,6 +117,7 @@ static HEARTH_AI void rows_q4_k(int64_t nb, const uint8_t* w, size_t ws, const B
       accm[r] = _mm_fmadd_ps(_mm_cvtepi32_ps(mprod), _mm_set1_ps(h2f(x.dmin) * y.d), accm[r]);
       const __m256i sc = _mm256_broadcastsi128_si256(_mm256_castsi256_si128(sm16));
       __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256();
+      #pragma GCC unroll 64
       for (int c = 0; c < 4; ++c) {
         const __m256i q = loadu256(x.qs + 32 * c);
         const __m256i plo = _mm256_maddubs_epi16(_mm256_and_si256(q, m4), loadu256(y.qs + 64 * c));
@@ -127,6 +130,7 @@ static HEARTH_AI void rows_q4_k(int64_t nb, const uint8_t* w, size_t ws, const B
                                _mm256_set1_ps(h2f(x.d) * y.d), acc[r]);
     }
   }
+  #pragma GCC unroll 64
   for (int r = 0; r < R; ++r) out[r] = hsum8(acc[r]) - hsum4(accm[r]);
 }
 
@@ -144,10 +148,12 @@ static HEARTH_AI void rows_q5_k(int64_t nb, const uint8_t* w, size_t ws, const B
   const __m256i m4 = _mm256_set1_epi8(0x0F);
   __m256 acc[4];
   __m128 accm[4];
+  #pragma GCC unroll 64
   for (int r = 0; r < R; ++r) acc[r] = _mm256_setzero_ps(), accm[r] = _mm_setzero_ps();
   for (int64_t i = 0; i < nb; ++i) {
     const BlockQ8_K& y = a[i];
     const __m128i bs = _mm_hadd_epi16(loadu128(y.bsums), loadu128(y.bsums + 8));
+    #pragma GCC unroll 64
     for (int r = 0; r < R; ++r) {
       const BlockQ5_K& x = reinterpret_cast<const BlockQ5_K*>(w + size_t(r) * ws)[i];
       const __m256i sm16 = _mm256_cvtepu8_epi16(unpack_scales_k4(x.scales));
@@ -156,6 +162,7 @@ static HEARTH_AI void rows_q5_k(int64_t nb, const uint8_t* w, size_t ws, const B
       const __m256i sc = _mm256_broadcastsi128_si256(_mm256_castsi256_si128(sm16));
       const __m256i h = loadu256(x.qh);
       __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256();
+      #pragma GCC unroll 64
       for (int c = 0; c < 4; ++c) {
         const __m256i q = loadu256(x.qs + 32 * c);
         const __m256i lo = _mm256_or_si256(_mm256_and_si256(q, m4), bit_to_16(h, 2 * c));
@@ -169,6 +176,7 @@ static HEARTH_AI void rows_q5_k(int64_t nb, const uint8_t* w, size_t ws, const B
                                _mm256_set1_ps(h2f(x.d) * y.d), acc[r]);
     }
   }
+  #pragma GCC unroll 64
   for (int r = 0; r < R; ++r) out[r] = hsum8(acc[r]) - hsum4(accm[r]);
 }
 
@@ -178,10 +186,12 @@ static HEARTH_AI void rows_q6_k(int64_t nb, const uint8_t* w, size_t ws, const B
                                 float* out, const int R) {
   const __m256i m4 = _mm256_set1_epi8(0x0F), m30 = _mm256_set1_epi8(0x30);
   __m256 acc[4];
+  #pragma GCC unroll 64
   for (int r = 0; r < R; ++r) acc[r] = _mm256_setzero_ps();
   for (int64_t i = 0; i < nb; ++i) {
     const BlockQ8_K& y = a[i];
     const __m256i bsums = loadu256(y.bsums);
+    #pragma GCC unroll 64
     for (int r = 0; r < R; ++r) {
       const BlockQ6_K& x = reinterpret_cast<const BlockQ6_K*>(w + size_t(r) * ws)[i];
       const __m128i s8 = loadu128(x.scales);
@@ -189,6 +199,7 @@ static HEARTH_AI void rows_q6_k(int64_t nb, const uint8_t* w, size_t ws, const B
       __m256i s0 = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(corr, 5));
       __m256i s1 = _mm256_setzero_si256();
       const __m256i sc = scales16_even_odd(s8);
+      #pragma GCC unroll 64
       for (int n = 0; n < 2; ++n) {
         const __m256i l0 = loadu256(x.ql + 64 * n), l1 = loadu256(x.ql + 64 * n + 32);
         const __m256i h = loadu256(x.qh + 32 * n);
@@ -207,6 +218,7 @@ static HEARTH_AI void rows_q6_k(int64_t nb, const uint8_t* w, size_t ws, const B
                                _mm256_set1_ps(h2f(x.d) * y.d), acc[r]);
     }
   }
+  #pragma GCC unroll 64
   for (int r = 0; r < R; ++r) out[r] = hsum8(acc[r]);
 }
 
@@ -216,10 +228,12 @@ static HEARTH_AI void rows_q3_k(int64_t nb, const uint8_t* w, size_t ws, const B
                                 float* out, const int R) {
   const __m256i m3 = _mm256_set1_epi8(3), m4b = _mm256_set1_epi8(4);
   __m256 acc[4];
+  #pragma GCC unroll 64
   for (int r = 0; r < R; ++r) acc[r] = _mm256_setzero_ps();
   for (int64_t i = 0; i < nb; ++i) {
     const BlockQ8_K& y = a[i];
     const __m256i bsums = loadu256(y.bsums);
+    #pragma GCC unroll 64
     for (int r = 0; r < R; ++r) {
       const BlockQ3_K& x = reinterpret_cast<const BlockQ3_K*>(w + size_t(r) * ws)[i];
       const __m128i s8 = unpack_scales_q3k(x.scales);
@@ -228,8 +242,10 @@ static HEARTH_AI void rows_q3_k(int64_t nb, const uint8_t* w, size_t ws, const B
       __m256i s1 = _mm256_setzero_si256();
       const __m256i sc = scales16_even_odd(s8);
       const __m256i h = loadu256(x.hmask);
+      #pragma GCC unroll 64
       for (int half = 0; half < 2; ++half) {
         const __m256i q = loadu256(x.qs + 32 * half);
+        #pragma GCC unroll 64
         for (int s = 0; s < 4; ++s) {
           const int k = 4 * half + s;  // 32-element group: elements 32k .. 32k+31
           const __m256i lo = _mm256_and_si256(_mm256_srli_epi16(q, 2 * s), m3);
@@ -247,6 +263,7 @@ static HEARTH_AI void rows_q3_k(int64_t nb, const uint8_t* w, size_t ws, const B
                                _mm256_set1_ps(h2f(x.d) * y.d), acc[r]);
     }
   }
+  #pragma GCC unroll 64
   for (int r = 0; r < R; ++r) out[r] = hsum8(acc[r]);
 }
 
@@ -257,10 +274,12 @@ static HEARTH_AI void rows_q2_k(int64_t nb, const uint8_t* w, size_t ws, const B
   const __m256i m3 = _mm256_set1_epi8(3);
   const __m128i m4 = _mm_set1_epi8(0x0F);
   __m256 acc[4], accm[4];
+  #pragma GCC unroll 64
   for (int r = 0; r < R; ++r) acc[r] = _mm256_setzero_ps(), accm[r] = _mm256_setzero_ps();
   for (int64_t i = 0; i < nb; ++i) {
     const BlockQ8_K& y = a[i];
     const __m256i bsums = loadu256(y.bsums);
+    #pragma GCC unroll 64
     for (int r = 0; r < R; ++r) {
       const BlockQ2_K& x = reinterpret_cast<const BlockQ2_K*>(w + size_t(r) * ws)[i];
       const __m128i s8 = loadu128(x.scales);
@@ -269,8 +288,10 @@ static HEARTH_AI void rows_q2_k(int64_t nb, const uint8_t* w, size_t ws, const B
                                 _mm256_set1_ps(h2f(x.dmin) * y.d), accm[r]);
       const __m256i sc = scales16_even_odd(_mm_and_si128(s8, m4));
       __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256();
+      #pragma GCC unroll 64
       for (int half = 0; half < 2; ++half) {
         const __m256i q = loadu256(x.qs + 32 * half);
+        #pragma GCC unroll 64
         for (int s = 0; s < 4; ++s) {
           const int k = 4 * half + s;
           const __m256i v = _mm256_and_si256(_mm256_srli_epi16(q, 2 * s), m3);
@@ -285,6 +306,7 @@ static HEARTH_AI void rows_q2_k(int64_t nb, const uint8_t* w, size_t ws, const B
                                _mm256_set1_ps(h2f(x.d) * y.d), acc[r]);
     }
   }
+  #pragma GCC unroll 64
   for (int r = 0; r < R; ++r) out[r] = hsum8(acc[r]) - hsum8(accm[r]);
 }
 
@@ -299,9 +321,11 @@ static HEARTH_AI void rows_iq4_xs(int64_t nb, const uint8_t* w, size_t ws, const
   const __m256i table = _mm256_broadcastsi128_si256(
       _mm_setr_epi8(-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113));
   __m256 acc[4];
+  #pragma GCC unroll 64
   for (int r = 0; r < R; ++r) acc[r] = _mm256_setzero_ps();
   for (int64_t i = 0; i < nb; ++i) {
     const BlockQ8_K& y = a[i];
+    #pragma GCC unroll 64
     for (int r = 0; r < R; ++r) {
       const BlockIq4Xs& x = reinterpret_cast<const BlockIq4Xs*>(w + size_t(r) * ws)[i];
       // Step p covers sub-blocks 2p (low 128-bit half) and 2p+1 (high half): scales as int16
@@ -310,6 +334,7 @@ static HEARTH_AI void rows_iq4_xs(int64_t nb, const uint8_t* w, size_t ws, const
       const __m256i sc = _mm256_cvtepi8_epi16(
           _mm_shuffle_epi8(ls8, _mm_setr_epi8(0, 2, 4, 6, -1, -1, -1, -1, 1, 3, 5, 7, -1, -1, -1, -1)));
       __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256();
+      #pragma GCC unroll 64
       for (int p = 0; p < 4; ++p) {
         const __m256i q = loadu256(x.qs + 32 * p);
         const __m256i wlo = _mm256_shuffle_epi8(table, _mm256_and_si256(q, m4));
@@ -327,6 +352,7 @@ static HEARTH_AI void rows_iq4_xs(int64_t nb, const uint8_t* w, size_t ws, const
                                _mm256_set1_ps(h2f(x.d) * y.d), acc[r]);
     }
   }
+  #pragma GCC unroll 64
   for (int r = 0; r < R; ++r) out[r] = hsum8(acc[r]);
 }
 

@@ -64,6 +64,7 @@ static void act_q8_k(const float* x, void* vy, int64_t n) {
     // 32 elements per step: 4 vectors of int32 -> 32 int8, plus the two 16-element sums.
     for (int j = 0; j < kQK_K; j += 32) {
       __m256i q[4];
+      #pragma GCC unroll 64
       for (int k = 0; k < 4; ++k) {
         const __m256 v = _mm256_mul_ps(vis, _mm256_loadu_ps(x + j + 8 * k));
         q[k] = _mm256_min_epi32(
@@ -129,6 +130,7 @@ static void act_bf16(const float* x, void* vy, int64_t n) {
   const __m256i quiet = _mm256_set1_epi32(64);
   for (; i + 16 <= n; i += 16) {
     __m256i r[2];
+    #pragma GCC unroll 64
     for (int k = 0; k < 2; ++k) {
       const __m256i u = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + i + 8 * k));
       const __m256i rounded = _mm256_srli_epi32(

@@ -55,10 +55,12 @@ static HEARTH_AI size_t elem_size(int kind) { return kind == kF32 ? 4 : 2; }
 static HEARTH_AI void rows_float(int64_t n, const uint8_t* w, size_t ws, const void* a, float* out,
                                  const int R, const int kind) {
   __m256 acc[4][2];
+  #pragma GCC unroll 64
   for (int r = 0; r < R; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
   int64_t k = 0;
   for (; k + 16 <= n; k += 16) {
     const __m256 a0 = load8(a, k, kind), a1 = load8(a, k + 8, kind);
+    #pragma GCC unroll 64
     for (int r = 0; r < R; ++r) {
       const void* wr = w + size_t(r) * ws;
       acc[r][0] = _mm256_fmadd_ps(load8(wr, k, kind), a0, acc[r][0]);
@@ -67,8 +69,10 @@ static HEARTH_AI void rows_float(int64_t n, const uint8_t* w, size_t ws, const v
   }
   for (; k + 8 <= n; k += 8) {
     const __m256 a0 = load8(a, k, kind);
+    #pragma GCC unroll 64
     for (int r = 0; r < R; ++r) acc[r][0] = _mm256_fmadd_ps(load8(w + size_t(r) * ws, k, kind), a0, acc[r][0]);
   }
+  #pragma GCC unroll 64
   for (int r = 0; r < R; ++r) {
     float s = hsum8(_mm256_add_ps(acc[r][0], acc[r][1]));
     for (int64_t j = k; j < n; ++j) s += load1(w + size_t(r) * ws, j, kind) * load1(a, j, kind);
@@ -100,24 +104,32 @@ static HEARTH_AI void gemm_rows_float(int64_t n, const void* w, size_t w_stride,
 static HEARTH_AI void tile_float(int64_t n, const uint8_t* w, size_t ws, const float* a, int64_t lda,
                                  float* y, int64_t ldy, const int R, const int C, const int kind) {
   __m256 acc[4][3];
+  #pragma GCC unroll 64
   for (int r = 0; r < R; ++r)
+    #pragma GCC unroll 64
     for (int c = 0; c < C; ++c) acc[r][c] = _mm256_setzero_ps();
   const int64_t n8 = n & ~int64_t(7);
   for (int64_t k = 0; k < n8; k += 8) {
     __m256 av[3];
+    #pragma GCC unroll 64
     for (int c = 0; c < C; ++c) av[c] = _mm256_loadu_ps(a + c * lda + k);
+    #pragma GCC unroll 64
     for (int r = 0; r < R; ++r) {
       const __m256 wv = load8(w + size_t(r) * ws, k, kind);
+      #pragma GCC unroll 64
       for (int c = 0; c < C; ++c) acc[r][c] = _mm256_fmadd_ps(wv, av[c], acc[r][c]);
     }
   }
+  #pragma GCC unroll 64
   for (int c = 0; c < C; ++c) {
     float out[4];
     if (R == 4) {
       _mm_storeu_ps(out, hsum4x8(acc[0][c], acc[1][c], acc[2][c], acc[3][c]));
     } else {
+      #pragma GCC unroll 64
       for (int r = 0; r < R; ++r) out[r] = hsum8(acc[r][c]);
     }
+    #pragma GCC unroll 64
     for (int r = 0; r < R; ++r) {
       float s = out[r];
       for (int64_t j = n8; j < n; ++j) s += load1(w + size_t(r) * ws, j, kind) * a[c * lda + j];
@@ -137,7 +149,9 @@ static void tile_4x3(int64_t n, const uint8_t* w, size_t ws, const float* a, int
 // Edge tiles (fewer rows or activation rows): R in 1..4, C in 1..3, not hot.
 static void tile_edge(int64_t n, const uint8_t* w, size_t ws, const float* a, int64_t lda, float* y,
                       int64_t ldy, int R, int C, int kind) {
+  #pragma GCC unroll 64
   for (int r = 0; r < R; ++r)
+    #pragma GCC unroll 64
     for (int c = 0; c < C; ++c) {
       switch (kind) {
         case kF32: tile_float(n, w + size_t(r) * ws, ws, a + c * lda, lda, y + c * ldy + r, ldy, 1, 1, kF32); break;

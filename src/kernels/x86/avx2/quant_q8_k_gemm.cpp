@@ -97,6 +97,7 @@ static HEARTH_AI void k4_scales(RowBlock& o, const uint8_t* s12) {
 static void unpack_q4_k(const void* blk, RowBlock& o) {
   const auto& x = *static_cast<const BlockQ4_K*>(blk);
   const __m256i m4 = _mm256_set1_epi8(0x0F);
+  #pragma GCC unroll 64
   for (int c = 0; c < 4; ++c) {
     const __m256i q = loadu256(x.qs + 32 * c);
     storeu256(o.u + 64 * c, _mm256_and_si256(q, m4));
@@ -118,6 +119,7 @@ static void unpack_q5_k(const void* blk, RowBlock& o) {
   const auto& x = *static_cast<const BlockQ5_K*>(blk);
   const __m256i m4 = _mm256_set1_epi8(0x0F);
   const __m256i h = loadu256(x.qh);
+  #pragma GCC unroll 64
   for (int c = 0; c < 4; ++c) {
     const __m256i q = loadu256(x.qs + 32 * c);
     storeu256(o.u + 64 * c, _mm256_or_si256(_mm256_and_si256(q, m4), bit_to_16(h, 2 * c)));
@@ -132,6 +134,7 @@ static void unpack_q5_k(const void* blk, RowBlock& o) {
 static void unpack_q6_k(const void* blk, RowBlock& o) {
   const auto& x = *static_cast<const BlockQ6_K*>(blk);
   const __m256i m4 = _mm256_set1_epi8(0x0F), m30 = _mm256_set1_epi8(0x30);
+  #pragma GCC unroll 64
   for (int n = 0; n < 2; ++n) {
     const __m256i l0 = loadu256(x.ql + 64 * n), l1 = loadu256(x.ql + 64 * n + 32);
     const __m256i h = loadu256(x.qh + 32 * n);
@@ -153,8 +156,10 @@ static void unpack_q3_k(const void* blk, RowBlock& o) {
   const auto& x = *static_cast<const BlockQ3_K*>(blk);
   const __m256i m3 = _mm256_set1_epi8(3), m4b = _mm256_set1_epi8(4);
   const __m256i h = loadu256(x.hmask);
+  #pragma GCC unroll 64
   for (int half = 0; half < 2; ++half) {
     const __m256i q = loadu256(x.qs + 32 * half);
+    #pragma GCC unroll 64
     for (int s = 0; s < 4; ++s) {
       const int k = 4 * half + s;
       const __m256i lo = _mm256_and_si256(_mm256_srli_epi16(q, 2 * s), m3);
@@ -183,8 +188,10 @@ static void unpack_q3_k(const void* blk, RowBlock& o) {
 static void unpack_q2_k(const void* blk, RowBlock& o) {
   const auto& x = *static_cast<const BlockQ2_K*>(blk);
   const __m256i m3 = _mm256_set1_epi8(3);
+  #pragma GCC unroll 64
   for (int half = 0; half < 2; ++half) {
     const __m256i q = loadu256(x.qs + 32 * half);
+    #pragma GCC unroll 64
     for (int s = 0; s < 4; ++s)
       storeu256(o.u + 32 * (4 * half + s), _mm256_and_si256(_mm256_srli_epi16(q, 2 * s), m3));
   }
@@ -202,6 +209,7 @@ static void unpack_iq4_xs(const void* blk, RowBlock& o) {
   const __m256i m4 = _mm256_set1_epi8(0x0F);
   const __m256i table = _mm256_broadcastsi128_si256(
       _mm_setr_epi8(-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113));
+  #pragma GCC unroll 64
   for (int p = 0; p < 4; ++p) {  // sub-blocks 2p, 2p+1: low nibbles = elements 0-15, high 16-31
     const __m256i q = loadu256(x.qs + 32 * p);
     const __m256i wlo = _mm256_shuffle_epi8(table, _mm256_and_si256(q, m4));
@@ -226,16 +234,19 @@ using UnpackFn = void (*)(const void* blk, RowBlock& o);
 // 8x8 transpose of 32-bit elements: out[j] = [in[0][j] .. in[7][j]].
 static HEARTH_AI void transpose8x8(const __m256i in[8], __m256i out[8]) {
   __m256i t[8], u[8];
+  #pragma GCC unroll 64
   for (int i = 0; i < 4; ++i) {
     t[2 * i] = _mm256_unpacklo_epi32(in[2 * i], in[2 * i + 1]);
     t[2 * i + 1] = _mm256_unpackhi_epi32(in[2 * i], in[2 * i + 1]);
   }
+  #pragma GCC unroll 64
   for (int i = 0; i < 2; ++i) {  // rows 4i .. 4i+3
     u[4 * i + 0] = _mm256_unpacklo_epi64(t[4 * i], t[4 * i + 2]);
     u[4 * i + 1] = _mm256_unpackhi_epi64(t[4 * i], t[4 * i + 2]);
     u[4 * i + 2] = _mm256_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
     u[4 * i + 3] = _mm256_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
   }
+  #pragma GCC unroll 64
   for (int j = 0; j < 4; ++j) {
     out[j] = _mm256_permute2x128_si256(u[j], u[4 + j], 0x20);
     out[j + 4] = _mm256_permute2x128_si256(u[j], u[4 + j], 0x31);
@@ -247,24 +258,34 @@ static HEARTH_AI void transpose8x8(const __m256i in[8], __m256i out[8]) {
 static void unpack_panel(UnpackFn unpack, size_t block_bytes, const uint8_t* w, size_t ws, int valid,
                          int64_t kb0, int64_t kc, PanelBlock* panel) {
   RowBlock rb[8];
+  #pragma GCC unroll 64
   for (int r = valid; r < 8; ++r) std::memset(&rb[r], 0, sizeof(RowBlock));
   for (int64_t b = 0; b < kc; ++b) {
     for (int r = 0; r < valid; ++r) unpack(w + size_t(r) * ws + size_t(kb0 + b) * block_bytes, rb[r]);
     PanelBlock& p = panel[b];
     __m256i in[8], out[8];
+    #pragma GCC unroll 64
     for (int kk = 0; kk < 8; ++kk) {  // 32 elements = 8 steps
+      #pragma GCC unroll 64
       for (int r = 0; r < 8; ++r) in[r] = loadu256(rb[r].u + 32 * kk);
       transpose8x8(in, out);
+      #pragma GCC unroll 64
       for (int j = 0; j < 8; ++j) storeu256(p.q[8 * kk + j], out[j]);
     }
+    #pragma GCC unroll 64
     for (int h = 0; h < 2; ++h) {
+      #pragma GCC unroll 64
       for (int r = 0; r < 8; ++r) in[r] = loadu256(rb[r].sc + 8 * h);
       transpose8x8(in, out);
+      #pragma GCC unroll 64
       for (int j = 0; j < 8; ++j) storeu256(p.sc[8 * h + j], out[j]);
     }
+    #pragma GCC unroll 64
     for (int r = 0; r < 8; ++r) in[r] = loadu256(rb[r].mn);
     transpose8x8(in, out);
+    #pragma GCC unroll 64
     for (int j = 0; j < 8; ++j) storeu256(p.mn[j], out[j]);
+    #pragma GCC unroll 64
     for (int r = 0; r < 8; ++r) p.d[r] = rb[r].d, p.dm[r] = rb[r].dm;
   }
 }
@@ -281,42 +302,52 @@ static HEARTH_AI __m256i bcast4(const int8_t* p) {
 static HEARTH_AI void micro(const PanelBlock* panel, int64_t kc, const BlockQ8_K* const* arow,
                             float* acc, const int C, const int G, const bool mins) {
   __m256 facc[kTileC];
+  #pragma GCC unroll 64
   for (int c = 0; c < C; ++c) facc[c] = _mm256_loadu_ps(acc + 8 * c);
   for (int64_t b = 0; b < kc; ++b) {
     const PanelBlock& P = panel[b];
     __m256i isum[kTileC];
+    #pragma GCC unroll 64
     for (int c = 0; c < C; ++c) isum[c] = _mm256_setzero_si256();
     if (G == 0) {
       // IQ4_XS: signed weights; maddubs(|w|, sign(a, w)), pair sums <= 2 * 127 * 127 -> madd now
+      #pragma GCC unroll 8
       for (int step = 0; step < 64; ++step) {
         const __m256i w = _mm256_load_si256(reinterpret_cast<const __m256i*>(P.q[step]));
         const __m256i aw = _mm256_sign_epi8(w, w);
         const __m256i scv = _mm256_load_si256(reinterpret_cast<const __m256i*>(P.sc[step / 4]));
+        #pragma GCC unroll 64
         for (int c = 0; c < C; ++c) {
           const __m256i p = _mm256_maddubs_epi16(aw, _mm256_sign_epi8(bcast4(arow[c][b].qs + 4 * step), w));
           isum[c] = _mm256_add_epi32(isum[c], _mm256_madd_epi16(p, scv));
         }
       }
     } else {
+      #pragma GCC unroll 64
       for (int g = 0; g < 64 / G; ++g) {
         __m256i s16[kTileC];
+        #pragma GCC unroll 64
         for (int t = 0; t < G; ++t) {
           const int step = g * G + t;
           const __m256i w = _mm256_load_si256(reinterpret_cast<const __m256i*>(P.q[step]));
+          #pragma GCC unroll 64
           for (int c = 0; c < C; ++c) {
             const __m256i p = _mm256_maddubs_epi16(w, bcast4(arow[c][b].qs + 4 * step));
             s16[c] = t == 0 ? p : _mm256_add_epi16(s16[c], p);
           }
         }
         const __m256i scv = _mm256_load_si256(reinterpret_cast<const __m256i*>(P.sc[(g * G) / 4]));
+        #pragma GCC unroll 64
         for (int c = 0; c < C; ++c) isum[c] = _mm256_add_epi32(isum[c], _mm256_madd_epi16(s16[c], scv));
       }
     }
     const __m256 d = _mm256_load_ps(P.d);
     if (mins) {
       const __m256 dm = _mm256_load_ps(P.dm);
+      #pragma GCC unroll 64
       for (int c = 0; c < C; ++c) {
         __m256i msum = _mm256_setzero_si256();
+        #pragma GCC unroll 64
         for (int p = 0; p < 8; ++p) {
           int32_t bs;
           std::memcpy(&bs, arow[c][b].bsums + 2 * p, 4);
@@ -328,10 +359,12 @@ static HEARTH_AI void micro(const PanelBlock* panel, int64_t kc, const BlockQ8_K
         facc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[c]), _mm256_mul_ps(d, da), facc[c]);
       }
     } else {
+      #pragma GCC unroll 64
       for (int c = 0; c < C; ++c)
         facc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[c]), _mm256_mul_ps(d, _mm256_set1_ps(arow[c][b].d)), facc[c]);
     }
   }
+  #pragma GCC unroll 64
   for (int c = 0; c < C; ++c) _mm256_storeu_ps(acc + 8 * c, facc[c]);
 }
 
@@ -376,12 +409,15 @@ static void gemm_panels(const TypeKernels& tk, int64_t n, const void* w, size_t 
         for (int64_t m = m0; m < m0 + mb; m += kTileC) {
           const int C = int(m0 + mb - m < kTileC ? m0 + mb - m : kTileC);
           const BlockQ8_K* arow[kTileC];
+          #pragma GCC unroll 64
           for (int c = 0; c < C; ++c) {
             arow[c] = reinterpret_cast<const BlockQ8_K*>(ab + size_t(m + c) * a_stride) + kb0;
             float* yr = y + (m + c) * ldy + r;
+            #pragma GCC unroll 64
             for (int i = 0; i < 8; ++i) acc[8 * c + i] = (kb0 == 0 || i >= valid) ? 0.0f : yr[i];
           }
           tk.micro[C](panel, kc, arow, acc);
+          #pragma GCC unroll 64
           for (int c = 0; c < C; ++c) {
             float* yr = y + (m + c) * ldy + r;
             if (valid == 8)
