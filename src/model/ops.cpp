@@ -199,6 +199,13 @@ void kv_store(const ForwardEnv& env, const KvView& kv, int layer, const Batch& b
   }
 }
 
+namespace {
+
+// Queries per attention tile: K/V rows are read once per tile.
+constexpr int64_t kQueryTile = 16;
+
+}  // namespace
+
 void attention(const ForwardEnv& env, Workspace& ws, const KvView& kv, int layer,
                const Batch& batch, const float* q, int64_t n_head, const AttentionParams& p,
                float* out) {
@@ -206,49 +213,105 @@ void attention(const ForwardEnv& env, Workspace& ws, const KvView& kv, int layer
   // kq = mul_mat(K f16, Q) converts Q to f16 first; softmax(kq * scale) in f32 with a double
   // sum; kqv = mul_mat(V f16, P) converts the probabilities P to f16 first. Reproducing both
   // roundings keeps later activation quantization from flipping (see tests/conformance).
+  //
+  // Work is tiled so each K and V row is read once per tile of queries (up to 16 consecutive
+  // tokens x the query heads sharing its KV head) instead of once per query head: decode reads
+  // the cache once per KV head (GQA), prefill once per 16 tokens. Two passes per tile (scores,
+  // then P·V) because P is rounded after normalization, as in llama.cpp.
   const KvView::Layer& l = kv.layers[size_t(layer)];
   const int64_t m = int64_t(batch.size());
   const int64_t group = n_head / l.n_head_kv;
-  int32_t max_pos = 0;
-  for (int32_t ps : batch.pos) max_pos = std::max(max_pos, ps);
-  const size_t per_thread = size_t(max_pos) + 1 + size_t(l.head_dim_k);
+  const int64_t hdk = l.head_dim_k, hdv = l.head_dim_v;
+
+  // Tiles: runs of tokens with the same sequence and consecutive positions.
+  std::vector<AttnTile>& tiles = ws.attn_tiles;
+  tiles.clear();
+  int64_t max_span = 1;
+  for (int64_t t = 0; t < m;) {
+    int64_t e = t + 1;
+    while (e < m && e - t < kQueryTile && batch.seq[size_t(e)] == batch.seq[size_t(t)] &&
+           batch.pos[size_t(e)] == batch.pos[size_t(e - 1)] + 1)
+      ++e;
+    const int32_t p_first = batch.pos[size_t(t)], p_last = batch.pos[size_t(e - 1)];
+    const int32_t lo = p.window > 0 ? std::max(0, p_first - p.window + 1) : 0;
+    max_span = std::max<int64_t>(max_span, p_last - lo + 1);
+    for (int32_t g = 0; g < l.n_head_kv; ++g) tiles.push_back({t, e - t, g});
+    t = e;
+  }
+  const int64_t rows_max = kQueryTile * group;
+  const size_t per_thread = size_t(rows_max) * size_t(max_span + hdk);
   ws.att.resize(size_t(env.pool->size()));
   for (auto& a : ws.att)
     if (a.size() < per_thread) a.resize(per_thread);
+
   const kernels::KernelTable& kt = *env.kernels;
-  env.pool->parallel_for(m * n_head, [&](int64_t i0, int64_t i1, int ith) {
-    float* sc = ws.att[size_t(ith)].data();               // [pos + 1] scores, then P
-    float* qh = sc + max_pos + 1;                         // [head_dim_k] q rounded to f16
+  env.pool->parallel_for(int64_t(tiles.size()), [&](int64_t i0, int64_t i1, int ith) {
+    float* const buf = ws.att[size_t(ith)].data();
     uint16_t q16[512];
     for (int64_t i = i0; i < i1; ++i) {
-      const int64_t t = i / n_head, h = i % n_head, g = h / group;
-      const int32_t pos = batch.pos[size_t(t)], seq = batch.seq[size_t(t)];
-      const int32_t lo = p.window > 0 ? std::max(0, pos - p.window + 1) : 0;
-      for (int64_t d0 = 0; d0 < l.head_dim_k; d0 += 512) {
-        const int64_t nd = std::min<int64_t>(512, l.head_dim_k - d0);
-        kt.f32_to_f16(q + (t * n_head + h) * l.head_dim_k + d0, q16, nd);
-        kt.f16_to_f32(q16, qh + d0, nd);
+      const AttnTile& tile = tiles[size_t(i)];
+      const int32_t seq = batch.seq[size_t(tile.t0)];
+      const int32_t p_first = batch.pos[size_t(tile.t0)];
+      const int32_t p_last = p_first + int32_t(tile.nq) - 1;
+      const int32_t lo = p.window > 0 ? std::max(0, p_first - p.window + 1) : 0;
+      const int64_t span = p_last - lo + 1;
+      const int64_t rows = tile.nq * group;  // row r = query (r / group), head g*group + r % group
+      float* sc = buf;                       // [rows, span] scores, then probabilities
+      float* qr = buf + rows * span;         // [rows, hdk] queries rounded to f16
+      for (int64_t r = 0; r < rows; ++r) {
+        const int64_t t = tile.t0 + r / group, h = int64_t(tile.g) * group + r % group;
+        const float* src = q + (t * n_head + h) * hdk;
+        for (int64_t d0 = 0; d0 < hdk; d0 += 512) {
+          const int64_t nd = std::min<int64_t>(512, hdk - d0);
+          kt.f32_to_f16(src + d0, q16, nd);
+          kt.f16_to_f32(q16, qr + r * hdk + d0, nd);
+        }
       }
-      float mx = -INFINITY;
-      for (int32_t j = lo; j <= pos; ++j) {
-        float s = kt.dot_f32_f16(qh, kv.k_at(layer, seq, j, int(g)), l.head_dim_k) * p.scale;
-        if (p.softcap > 0.0f) s = p.softcap * std::tanh(s / p.softcap);
-        sc[j - lo] = s;
-        mx = std::max(mx, s);
+      // Row r sees keys [lo_r, p_r]: causal, and within the window if there is one.
+      auto row_lo = [&](int64_t r) {
+        const int32_t pr = p_first + int32_t(r / group);
+        return p.window > 0 ? std::max(0, pr - p.window + 1) : 0;
+      };
+      auto row_hi = [&](int64_t r) { return p_first + int32_t(r / group); };
+      // Pass 1: scores, one K row at a time for every query row of the tile.
+      for (int32_t j = lo; j <= p_last; ++j) {
+        const uint16_t* k = kv.k_at(layer, seq, j, tile.g);
+        const int64_t r_first = std::max<int64_t>(0, int64_t(j - p_first)) * group;
+        for (int64_t r = r_first; r < rows; ++r) {
+          if (j < row_lo(r)) continue;
+          float s = kt.dot_f32_f16(qr + r * hdk, k, hdk) * p.scale;
+          if (p.softcap > 0.0f) s = p.softcap * std::tanh(s / p.softcap);
+          sc[r * span + (j - lo)] = s;
+        }
       }
-      const float sink = p.sinks ? p.sinks[h] : -INFINITY;
-      mx = std::max(mx, sink);
-      double sum = p.sinks ? std::exp(double(sink - mx)) : 0.0;
-      for (int32_t j = lo; j <= pos; ++j) {
-        sc[j - lo] = std::exp(sc[j - lo] - mx);
-        sum += sc[j - lo];
+      // Softmax per row (with the optional sink logit), probabilities rounded to f16.
+      for (int64_t r = 0; r < rows; ++r) {
+        float* srow = sc + r * span;
+        const int32_t a = row_lo(r), b = row_hi(r);
+        const int64_t h = int64_t(tile.g) * group + r % group;
+        float mx = p.sinks ? p.sinks[h] : -INFINITY;
+        for (int32_t j = a; j <= b; ++j) mx = std::max(mx, srow[j - lo]);
+        double sum = p.sinks ? std::exp(double(p.sinks[h] - mx)) : 0.0;
+        for (int32_t j = a; j <= b; ++j) {
+          srow[j - lo] = std::exp(srow[j - lo] - mx);
+          sum += srow[j - lo];
+        }
+        const float inv = float(1.0 / sum);
+        for (int32_t j = a; j <= b; ++j) srow[j - lo] = f16_to_f32(f32_to_f16(srow[j - lo] * inv));
+        const int64_t t = tile.t0 + r / group;
+        std::memset(out + (t * n_head + h) * hdv, 0, sizeof(float) * size_t(hdv));
       }
-      const float inv = float(1.0 / sum);
-      float* o = out + (t * n_head + h) * l.head_dim_v;
-      std::memset(o, 0, sizeof(float) * size_t(l.head_dim_v));
-      for (int32_t j = lo; j <= pos; ++j) {
-        const float pj = f16_to_f32(f32_to_f16(sc[j - lo] * inv));
-        if (pj != 0.0f) kt.axpy_f16(o, pj, kv.v_at(layer, seq, j, int(g)), l.head_dim_v);
+      // Pass 2: o_r += P_rj V_j, one V row at a time.
+      for (int32_t j = lo; j <= p_last; ++j) {
+        const uint16_t* v = kv.v_at(layer, seq, j, tile.g);
+        const int64_t r_first = std::max<int64_t>(0, int64_t(j - p_first)) * group;
+        for (int64_t r = r_first; r < rows; ++r) {
+          if (j < row_lo(r)) continue;
+          const float pj = sc[r * span + (j - lo)];
+          if (pj == 0.0f) continue;
+          const int64_t t = tile.t0 + r / group, h = int64_t(tile.g) * group + r % group;
+          kt.axpy_f16(out + (t * n_head + h) * hdv, pj, v, hdv);
+        }
       }
     }
   });

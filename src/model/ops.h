@@ -10,6 +10,13 @@
 
 namespace hearth::model::ops {
 
+// One unit of attention work: consecutive batch tokens [t0, t0 + nq) of one sequence at
+// consecutive positions, against KV head g (with every query head that shares it).
+struct AttnTile {
+  int64_t t0, nq;
+  int32_t g;
+};
+
 // Activations quantized once into a weight type's activation format, reusable by every matmul
 // that shares the input (q/k/v, gate/up).
 struct QuantizedActs {
@@ -22,7 +29,8 @@ struct QuantizedActs {
 // Per-model scratch reused across forward passes (grows only; no allocation in steady decode).
 struct Workspace {
   QuantizedActs acts[4];                 // one per activation type in use
-  std::vector<std::vector<float>> att;   // per thread: attention scores [n_ctx]
+  std::vector<std::vector<float>> att;   // per thread: attention tile scores and queries
+  std::vector<AttnTile> attn_tiles;      // attention work items of the current batch
   std::vector<float> rope_cos, rope_sin; // [n_tokens, n_rot/2]
   const RopeParams* rope_for = nullptr;  // which params rope_cos/sin were built for
   const void* rope_batch = nullptr;
