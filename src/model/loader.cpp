@@ -112,7 +112,7 @@ void Loader::load_common(HParams& hp) const {
   }
 }
 
-Weight Loader::bind(const gguf::TensorInfo& t, std::initializer_list<int64_t> shape) const {
+Weight Loader::bind_shape(const gguf::TensorInfo& t, std::initializer_list<int64_t> shape) const {
   bool ok = t.n_dims == shape.size() ||
             (t.n_dims < shape.size() && [&] {  // trailing 1s may be omitted
               size_t d = 0;
@@ -137,6 +137,11 @@ Weight Loader::bind(const gguf::TensorInfo& t, std::initializer_list<int64_t> sh
   for (int i = 0; i < 4; ++i) w.ne[i] = t.ne[i];
   w.data = t.data;
   w.row_bytes = row_bytes(t.type, t.ne[0]);
+  return w;
+}
+
+Weight Loader::bind(const gguf::TensorInfo& t, std::initializer_list<int64_t> shape) const {
+  Weight w = bind_shape(t, shape);
   if (t.type == DType::NVFP4) {
     const gguf::TensorInfo* s = f_.find_tensor(t.name.substr(0, t.name.rfind(".weight")) + ".scale");
     if (s) {
@@ -168,6 +173,40 @@ std::vector<float> Loader::req_vec(const std::string& name, int64_t n) const {
 
 std::vector<float> Loader::opt_vec(const std::string& name, int64_t n) const {
   return f_.find_tensor(name) ? req_vec(name, n) : std::vector<float>{};
+}
+
+std::vector<float> Loader::opt_mat(const std::string& name, int64_t n0, int64_t n1) const {
+  const gguf::TensorInfo* t = f_.find_tensor(name);
+  if (!t) return {};
+  const Weight w = bind_shape(*t, {n0, n1});
+  std::vector<float> values(static_cast<size_t>(n0 * n1));
+  for (int64_t r = 0; r < n1; ++r)
+    quant::dequantize_row(w.type, w.data + size_t(r) * w.row_bytes, values.data() + r * n0, n0);
+  return values;
+}
+
+Weight Loader::req_experts(const std::string& name, int64_t n_in, int64_t n_out, int64_t n_expert,
+                           std::vector<float>* scales) const {
+  const gguf::TensorInfo* t = f_.find_tensor(name);
+  if (!t) error(cat("tensor ", name, " is missing"));
+  Weight w = bind_shape(*t, {n_in, n_out, n_expert});
+  if (scales) {
+    scales->clear();
+    const std::string base = name.substr(0, name.rfind(".weight"));
+    if (const gguf::TensorInfo* s = f_.find_tensor(base + ".scale")) {
+      if (s->type != DType::F32 || (s->n_elements() != n_expert && s->n_elements() != 1))
+        error(cat("tensor ", s->name, " must hold 1 or ", n_expert, " f32 scales, has ",
+                  s->n_elements(), " of type ", dtype_name(s->type)));
+      scales->resize(size_t(n_expert));
+      const float* v = reinterpret_cast<const float*>(s->data);
+      for (int64_t e = 0; e < n_expert; ++e) {
+        float x;
+        std::memcpy(&x, v + (s->n_elements() == 1 ? 0 : e), 4);
+        (*scales)[size_t(e)] = x;
+      }
+    }
+  }
+  return w;
 }
 
 }  // namespace hearth::model

@@ -39,11 +39,21 @@ class Loader {
   // A 1-D tensor of n values (norm weights, biases) converted to f32; empty if optional+missing.
   std::vector<float> req_vec(const std::string& name, int64_t n) const;
   std::vector<float> opt_vec(const std::string& name, int64_t n) const;
+  // A 2-D tensor {n0, n1} (per-expert biases) converted to f32 [n1, n0]; empty if missing.
+  std::vector<float> opt_mat(const std::string& name, int64_t n0, int64_t n1) const;
+
+  // A 3-D expert tensor {n_in, n_out, n_expert}: expert e's matrix starts at
+  // data + e * n_out * row_bytes. `scales` receives the per-expert output scales of
+  // `<base>.scale` (NVFP4: n_expert f32, or one value for all) and stays empty without one.
+  Weight req_experts(const std::string& name, int64_t n_in, int64_t n_out, int64_t n_expert,
+                     std::vector<float>* scales) const;
 
   [[noreturn]] void error(const std::string& what) const;
 
  private:
   Weight bind(const gguf::TensorInfo& t, std::initializer_list<int64_t> shape) const;
+  // Shape and type checks of bind() without the NVFP4 per-tensor scale.
+  Weight bind_shape(const gguf::TensorInfo& t, std::initializer_list<int64_t> shape) const;
   const gguf::File& f_;
   std::string arch_;
 };

@@ -13,6 +13,8 @@ const std::pair<const char*, LoadFn> kArchitectures[] = {
     {"llama", load_llama},
     {"qwen2", load_qwen2},
     {"qwen3", load_qwen3},
+    {"qwen3moe", load_qwen3moe},
+    {"gpt-oss", load_gpt_oss},
 };
 
 }  // namespace

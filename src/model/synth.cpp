@@ -6,6 +6,8 @@
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <map>
+#include <memory>
 #include <sstream>
 
 #include "core/error.h"
@@ -59,10 +61,34 @@ const std::vector<SynthPreset>& all_presets_for(const std::string& arch) {
       {"qwen3-0.6b", 1024, 28, 16, 8, 128, 3072, 151936, 40960, 1000000.f, 1e-6f, true, false},
       {"qwen3-1.7b", 2048, 28, 16, 8, 128, 6144, 151936, 40960, 1000000.f, 1e-6f, true, false},
   };
+  // MoE presets: "tiny"/"small" for tests; real widths with fewer layers (and, for Qwen3, fewer
+  // experts) for speed work, each over 1.5 GB in the types these models ship in.
+  //                name          embd layers head kv  hd   ff    vocab ctx     base     eps    tied  l3rope
+  //                experts used ff_exp swa yarn orig
+  static const std::vector<SynthPreset> qwen3moe = {
+      {"tiny", 256, 2, 4, 2, 64, 1024, 0, 4096, 1000000.f, 1e-6f, false, false,
+       16, 4, 256, 0, 0.f, 0},
+      {"small", 512, 4, 8, 2, 128, 2048, 0, 4096, 1000000.f, 1e-6f, false, false,
+       32, 4, 512, 0, 0.f, 0},
+      // Qwen3-30B-A3B: 48 layers and 128 experts; here 8 layers and 64 experts (~1.8 GB Q4_K).
+      {"qwen3-30b-a3b", 2048, 8, 32, 4, 128, 6144, 151936, 40960, 1000000.f, 1e-6f, false, false,
+       64, 8, 768, 0, 0.f, 0},
+  };
+  static const std::vector<SynthPreset> gpt_oss = {
+      {"tiny", 256, 2, 4, 2, 64, 256, 0, 131072, 150000.f, 1e-5f, false, false,
+       8, 4, 256, 128, 32.f, 4096},
+      {"small", 512, 4, 8, 2, 64, 512, 0, 131072, 150000.f, 1e-5f, false, false,
+       16, 4, 512, 128, 32.f, 4096},
+      // gpt-oss-20b: 24 layers; here 4 (two sliding, two full; ~3 GB with mxfp4_moe).
+      {"gpt-oss-20b", 2880, 4, 64, 8, 64, 2880, 201088, 131072, 150000.f, 1e-5f, false, false,
+       32, 4, 2880, 128, 32.f, 4096},
+  };
   static const std::vector<SynthPreset> none;
   if (arch == "llama") return llama;
   if (arch == "qwen2") return qwen2;
   if (arch == "qwen3") return qwen3;
+  if (arch == "qwen3moe") return qwen3moe;
+  if (arch == "gpt-oss") return gpt_oss;
   return none;
 }
 
@@ -73,12 +99,51 @@ struct Init {
   float lo = 0, hi = 0;
 };
 
+// NVFP4 second-level scales of one weight tensor (one per expert slab), computed on first use
+// by whichever of the weight and its `.scale` tensor is written first.
+struct GlobalScales {
+  bool done = false;
+  std::vector<float> s;
+};
+
 struct TensorPlan {
   std::string name;
-  std::vector<int64_t> ne;
+  std::vector<int64_t> ne;  // ggml order; 3-D for expert tensors {in, out, n_expert}
   DType type;
   Init init;
+  std::shared_ptr<GlobalScales> gscale = {};  // NVFP4 weights and their `.scale` tensors
 };
+
+// Values of row r of tensor t (rows counted over every dim but ne[0]).
+void fill_row(const TensorPlan& t, uint64_t seed, int64_t r, std::vector<float>& buf) {
+  Rng rng{seed ^ (uint64_t(r) * 0xD1B54A32D192ED03ull)};
+  for (auto& v : buf)
+    v = t.init.uniform ? t.init.lo + (t.init.hi - t.init.lo) * rng.uniform()
+                       : t.init.mean + t.init.std * rng.normal();
+}
+
+// ModelOpt's NVFP4 recipe: a second-level scale amax / (6 * 448) per tensor (per expert), so
+// block scales (E4M3, max 448) times the largest E2M1 value (6) reach the tensor's amax.
+void compute_global_scales(const TensorPlan& t, uint64_t seed, ThreadPool& pool) {
+  GlobalScales& g = *t.gscale;
+  if (g.done) return;
+  const int64_t row = t.ne[0], rows_per = t.ne[1], slabs = t.ne.size() > 2 ? t.ne[2] : 1;
+  std::vector<float> amax(size_t(rows_per * slabs), 0.0f);
+  pool.parallel_for(rows_per * slabs, [&](int64_t r0, int64_t r1, int) {
+    std::vector<float> buf(static_cast<size_t>(row));
+    for (int64_t r = r0; r < r1; ++r) {
+      fill_row(t, seed, r, buf);
+      for (float v : buf) amax[size_t(r)] = std::max(amax[size_t(r)], std::fabs(v));
+    }
+  });
+  g.s.assign(size_t(slabs), 0.0f);
+  for (int64_t e = 0; e < slabs; ++e) {
+    float m = 0.0f;
+    for (int64_t r = 0; r < rows_per; ++r) m = std::max(m, amax[size_t(e * rows_per + r)]);
+    g.s[size_t(e)] = m > 0.0f ? m / (6.0f * 448.0f) : 1.0f;
+  }
+  g.done = true;
+}
 
 // The quantized type a 2-D weight gets: the requested one, falling back (as llama.cpp's
 // quantizer does) when rows are not a whole number of blocks.
@@ -94,7 +159,8 @@ std::vector<SynthPreset> synth_presets(const std::string& arch) { return all_pre
 
 void synthesize(const SynthOptions& opt, const std::string& path) {
   const auto& presets = all_presets_for(opt.arch);
-  if (presets.empty()) fail("synth: unknown architecture '", opt.arch, "' (llama, qwen2, qwen3)");
+  if (presets.empty())
+    fail("synth: unknown architecture '", opt.arch, "' (llama, qwen2, qwen3, qwen3moe, gpt-oss)");
   const SynthPreset* pp = nullptr;
   for (const auto& p : presets)
     if (p.name == opt.preset) pp = &p;
@@ -111,8 +177,11 @@ void synthesize(const SynthOptions& opt, const std::string& path) {
 
   // Weight types: one type for every matrix, or a Q4_K_M-like mix.
   const bool mix_q4km = opt.type == "q4_k_m" || opt.type == "Q4_K_M";
-  DType main_type = DType::Q4_K;
-  if (!mix_q4km) {
+  const bool mix_mxfp4_moe = opt.type == "mxfp4_moe" || opt.type == "MXFP4_MOE";
+  if (mix_mxfp4_moe && p.n_expert == 0)
+    fail("synth: type mxfp4_moe needs an MoE architecture (qwen3moe, gpt-oss)");
+  DType main_type = mix_mxfp4_moe ? DType::Q8_0 : DType::Q4_K;
+  if (!mix_q4km && !mix_mxfp4_moe) {
     const auto t = dtype_from_name(opt.type);
     if (!t) fail("synth: unknown type '", opt.type, "'");
     main_type = *t;
@@ -160,6 +229,17 @@ void synthesize(const SynthOptions& opt, const std::string& path) {
   w.set_f32(a + ".rope.freq_base", p.rope_base);
   w.set_f32(a + ".attention.layer_norm_rms_epsilon", p.norm_eps);
   w.set_u32(a + ".vocab_size", uint32_t(n_vocab));
+  if (p.n_expert > 0) {
+    w.set_u32(a + ".expert_count", uint32_t(p.n_expert));
+    w.set_u32(a + ".expert_used_count", uint32_t(p.n_expert_used));
+    w.set_u32(a + ".expert_feed_forward_length", uint32_t(p.n_ff_exp));
+  }
+  if (p.swa > 0) w.set_u32(a + ".attention.sliding_window", uint32_t(p.swa));
+  if (p.yarn_factor > 0.0f) {
+    w.set_str(a + ".rope.scaling.type", "yarn");
+    w.set_f32(a + ".rope.scaling.factor", p.yarn_factor);
+    w.set_u32(a + ".rope.scaling.original_context_length", uint32_t(p.yarn_orig_ctx));
+  }
   write_vocab(w, vocab);
 
   // Scales (see docs/ARCHITECTURE.md, "synthetic models"): projections keep unit variance,
@@ -170,17 +250,43 @@ void synthesize(const SynthOptions& opt, const std::string& path) {
   auto normal = [](float stdv) { Init i; i.std = stdv; return i; };
   auto uni = [](float lo, float hi) { Init i; i.uniform = true; i.lo = lo; i.hi = hi; return i; };
   auto mat = [&](const std::string& name) {
+    if (mix_mxfp4_moe) return name.find("_exps.") != std::string::npos ? DType::MXFP4 : DType::Q8_0;
+    // NVFP4 checkpoints (ModelOpt) quantize the linear layers only; llama.cpp applies no
+    // `.scale` to the embedding lookup, so embeddings and the head stay Q8_0.
+    if (main_type == DType::NVFP4 && (name == "token_embd.weight" || name == "output.weight"))
+      return DType::Q8_0;
     if (!mix_q4km) return main_type;
     if (name == "output.weight" || name.find("attn_v.weight") != std::string::npos) return DType::Q6_K;
     if (name == "token_embd.weight" && p.tied) return DType::Q6_K;
     return DType::Q4_K;
   };
   std::vector<TensorPlan> plan;
+  // A matrix (3-D with n_expert > 0: one per expert); NVFP4 ones get their `.scale` tensor.
+  auto add_mat = [&](const std::string& name, int64_t in, int64_t out, int64_t n_expert,
+                     Init init, DType type) {
+    std::vector<int64_t> ne = {in, out};
+    if (n_expert > 0) ne.push_back(n_expert);
+    plan.push_back({name, ne, type, init});
+    if (type == DType::NVFP4) {
+      plan.back().gscale = std::make_shared<GlobalScales>();
+      const std::string base = name.substr(0, name.rfind(".weight"));
+      plan.push_back({base + ".scale", {n_expert > 0 ? n_expert : 1}, DType::F32, Init{},
+                      plan.back().gscale});
+    }
+  };
   auto add2d = [&](const std::string& name, int64_t in, int64_t out, Init init) {
-    plan.push_back({name, {in, out}, pick_type(mat(name), in), init});
+    add_mat(name, in, out, 0, init, pick_type(mat(name), in));
+  };
+  auto add3d = [&](const std::string& name, int64_t in, int64_t out, Init init) {
+    add_mat(name, in, out, p.n_expert, init, pick_type(mat(name), in));
   };
   auto add1d = [&](const std::string& name, int64_t n, Init init) {
     plan.push_back({name, {n}, DType::F32, init});
+  };
+  // Per-expert biases {n, n_expert} and routers stay F32, as llama.cpp's converter and
+  // quantizer leave them.
+  auto add_f32_2d = [&](const std::string& name, int64_t in, int64_t out, Init init) {
+    plan.push_back({name, {in, out}, DType::F32, init});
   };
   const float emb_std = p.tied ? out_std : 1.0f;
   add2d("token_embd.weight", p.n_embd, n_vocab, normal(emb_std));
@@ -204,21 +310,68 @@ void synthesize(const SynthOptions& opt, const std::string& path) {
       add1d(b + "attn_q_norm.weight", p.head_dim, uni(1.0f, 1.6f));
       add1d(b + "attn_k_norm.weight", p.head_dim, uni(1.0f, 1.6f));
     }
+    if (a == "qwen3moe") {
+      add1d(b + "attn_q_norm.weight", p.head_dim, uni(1.0f, 1.6f));
+      add1d(b + "attn_k_norm.weight", p.head_dim, uni(1.0f, 1.6f));
+    }
+    if (a == "gpt-oss") {
+      add1d(b + "attn_q.bias", nq, normal(0.3f));
+      add1d(b + "attn_k.bias", nkv, normal(0.3f));
+      add1d(b + "attn_v.bias", nkv, normal(0.1f));
+      add1d(b + "attn_output.bias", p.n_embd, normal(0.1f));
+      // One learned logit per head; comparable to the scores so the sink takes a real share.
+      add1d(b + "attn_sinks.weight", p.n_head, uni(-1.0f, 3.0f));
+    }
     add2d(b + "attn_output.weight", nq, p.n_embd, normal(1.0f / std::sqrt(float(nq))));
-    add1d(b + "ffn_norm.weight", p.n_embd, uni(0.8f, 1.2f));
-    add2d(b + "ffn_gate.weight", p.n_embd, p.n_ff, normal(in_std));
-    add2d(b + "ffn_up.weight", p.n_embd, p.n_ff, normal(in_std));
-    add2d(b + "ffn_down.weight", p.n_ff, p.n_embd, normal(1.0f / std::sqrt(float(p.n_ff))));
+    if (p.n_expert == 0) {
+      add1d(b + "ffn_norm.weight", p.n_embd, uni(0.8f, 1.2f));
+      add2d(b + "ffn_gate.weight", p.n_embd, p.n_ff, normal(in_std));
+      add2d(b + "ffn_up.weight", p.n_embd, p.n_ff, normal(in_std));
+      add2d(b + "ffn_down.weight", p.n_ff, p.n_embd, normal(1.0f / std::sqrt(float(p.n_ff))));
+      continue;
+    }
+    // MoE FFN. Router logits with std ~3: routing is clear-cut for most tokens, as in trained
+    // routers, so the top-k boundary rarely falls within float noise of a tie (a tie resolved
+    // differently by two correct engines swaps an expert: see docs/MOE.md). gpt-oss's gate/up
+    // are 3x wider so some values pass the SwiGLU clamp at 7.
+    const bool oss = a == "gpt-oss";
+    const float gu_std = (oss ? 3.0f : 1.0f) * in_std;
+    const float down_std = (oss ? 0.25f : 1.0f) / std::sqrt(float(p.n_ff_exp));
+    add1d(b + (oss ? "post_attention_norm.weight" : "ffn_norm.weight"), p.n_embd, uni(0.8f, 1.2f));
+    add_f32_2d(b + "ffn_gate_inp.weight", p.n_embd, p.n_expert, normal(3.0f * in_std));
+    add3d(b + "ffn_gate_exps.weight", p.n_embd, p.n_ff_exp, normal(gu_std));
+    add3d(b + "ffn_up_exps.weight", p.n_embd, p.n_ff_exp, normal(gu_std));
+    add3d(b + "ffn_down_exps.weight", p.n_ff_exp, p.n_embd, normal(down_std));
+    if (oss) {
+      add1d(b + "ffn_gate_inp.bias", p.n_expert, normal(0.5f));
+      add_f32_2d(b + "ffn_gate_exps.bias", p.n_ff_exp, p.n_expert, normal(0.5f));
+      add_f32_2d(b + "ffn_up_exps.bias", p.n_ff_exp, p.n_expert, normal(0.5f));
+      add_f32_2d(b + "ffn_down_exps.bias", p.n_embd, p.n_expert, normal(0.1f));
+    }
   }
 
   const int n_threads = opt.threads > 0 ? opt.threads : int(std::max(1u, std::thread::hardware_concurrency()));
   auto pool = std::make_shared<ThreadPool>(n_threads);
+  // Weight seeds by name; a `.scale` tensor needs its weight's seed and init to compute scales.
+  std::map<std::string, const TensorPlan*> by_name;
+  for (const TensorPlan& t : plan) by_name[t.name] = &t;
   for (const TensorPlan& t : plan) {
     const uint64_t seed = hash_name(t.name, opt.seed);
+    if (t.gscale && t.type == DType::F32) {  // `<base>.scale` of an NVFP4 weight
+      const TensorPlan& wt = *by_name.at(t.name.substr(0, t.name.rfind(".scale")) + ".weight");
+      const uint64_t wseed = hash_name(wt.name, opt.seed);
+      w.add_tensor(t.name, t.type, t.ne, [wt, wseed, pool](uint8_t* dst, size_t nbytes) {
+        compute_global_scales(wt, wseed, *pool);
+        std::memcpy(dst, wt.gscale->s.data(), nbytes);
+      });
+      continue;
+    }
     w.add_tensor(t.name, t.type, t.ne, [t, seed, pool, p](uint8_t* dst, size_t nbytes) {
       const int64_t row = t.ne[0];
-      const int64_t rows = t.ne.size() > 1 ? t.ne[1] : 1;
+      int64_t rows = 1;
+      for (size_t d = 1; d < t.ne.size(); ++d) rows *= t.ne[d];
       const size_t rb = row_bytes(t.type, row);
+      if (t.gscale) compute_global_scales(t, seed, *pool);
       if (t.name == "rope_freqs.weight") {
         // Llama 3.1 "llama3" scaling (factor 32, low 1, high 4, original context 8192):
         // per-pair divisors of the RoPE frequencies.
@@ -240,10 +393,11 @@ void synthesize(const SynthOptions& opt, const std::string& path) {
       pool->parallel_for(rows, [&](int64_t r0, int64_t r1, int) {
         std::vector<float> buf(static_cast<size_t>(row));
         for (int64_t r = r0; r < r1; ++r) {
-          Rng rng{seed ^ (uint64_t(r) * 0xD1B54A32D192ED03ull)};
-          for (auto& v : buf)
-            v = t.init.uniform ? t.init.lo + (t.init.hi - t.init.lo) * rng.uniform()
-                               : t.init.mean + t.init.std * rng.normal();
+          fill_row(t, seed, r, buf);
+          if (t.gscale) {  // NVFP4: blocks encode w / (global scale of this row's expert)
+            const float inv = 1.0f / t.gscale->s[size_t(r / t.ne[1])];
+            for (auto& v : buf) v *= inv;
+          }
           uint8_t* out = dst + size_t(r) * rb;
           if (t.type == DType::F32) std::memcpy(out, buf.data(), rb);
           else quant::quantize_row(t.type, buf.data(), out, row);
