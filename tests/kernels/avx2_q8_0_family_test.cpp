@@ -1,0 +1,232 @@
+// Every kernel table (kernels::available_tables(): reference, avx2 where the CPU has it) against
+// the scalar reference for the Q8_0-activation family: Q8_0 / Q8_1 activation quantizers
+// bit-exact, vec_dot and gemm (direct and packed paths, tails, sub-ranges) within a stated
+// float-summation bound. Also checks that HEARTH_ISA=scalar makes active_table() the reference.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <unistd.h>
+
+#include "core/fp16.h"
+#include "kernels/kernels.h"
+#include "quant/blocks.h"
+#include "quant/quant.h"
+#include "quant/quant_test_util.h"
+
+namespace hearth::kernels {
+namespace {
+
+using quant::testing::random_blocks;
+using quant::testing::test_row;
+
+const DType kWeightTypes[] = {DType::Q8_0, DType::Q4_0, DType::Q5_0, DType::IQ4_NL,
+                              DType::MXFP4, DType::NVFP4, DType::Q4_1, DType::Q5_1};
+
+bool has_min(DType t) { return t == DType::Q4_1 || t == DType::Q5_1; }
+int64_t block_elems(DType t) { return t == DType::NVFP4 ? 64 : 32; }
+// Scale groups per 32 elements (NVFP4 has one scale per 16).
+int groups(DType t) { return t == DType::NVFP4 ? 2 : 1; }
+
+std::string table_label(const KernelTable* t) { return t->name; }
+
+// Random weight matrix [rows, n] of type t (finite scales).
+std::vector<uint8_t> random_weights(DType t, int64_t rows, int64_t n, std::mt19937& rng) {
+  return random_blocks(t, rows * n / block_elems(t), rng, /*finite=*/true);
+}
+
+// Activation rows [m, n] quantized with the reference quantizer from test rows of all kinds
+// (magnitudes up to 1e3 so that products stay finite).
+std::vector<uint8_t> random_acts(DType at, int64_t m, int64_t n, std::mt19937& rng) {
+  const size_t rb = row_bytes(at, n);
+  std::vector<uint8_t> q(size_t(m) * rb);
+  const int64_t n256 = (n + 255) / 256 * 256;
+  for (int64_t i = 0; i < m; ++i) {
+    const std::vector<float> x = test_row(int(i % 3), n256, rng, 1e3f);
+    reference_table().quantize_act[int(at)](x.data(), q.data() + size_t(i) * rb, n);
+  }
+  return q;
+}
+
+// Upper bound on the sum of the magnitudes of the terms the reference adds for one dot product:
+// every term is d_w * d_y * sum_j(level_j * q_j) (+ m * s), and |d_w * level_j| = |w_j| (the
+// dequantized weight, exact in f32 for these formats), so sum_j |w_j| * |a_j| bounds the
+// products; for Q4_1 / Q5_1, w_j = d * level_j + m so |d * level_j| <= |w_j| + |m| and the
+// m * s terms are added explicitly.
+double abs_terms(DType t, DType at, const uint8_t* w, const uint8_t* a, int64_t n) {
+  std::vector<float> wf(static_cast<size_t>(n)), af(static_cast<size_t>(n));
+  quant::dequantize_row(t, w, wf.data(), n);
+  quant::dequantize_row(at, a, af.data(), n);
+  double sum = 0;
+  for (int64_t i = 0; i < n; ++i) sum += std::fabs(double(wf[i])) * std::fabs(double(af[i]));
+  if (has_min(t)) {
+    const size_t wb = dtype_info(t).type_size, ab = dtype_info(at).type_size;
+    for (int64_t b = 0; b < n / 32; ++b) {
+      uint16_t mh, sh;
+      std::memcpy(&mh, w + b * wb + 2, 2);  // BlockQ4_1::m / BlockQ5_1::m follow d
+      std::memcpy(&sh, a + b * ab + 2, 2);  // BlockQ8_1::s follows d
+      const double m = std::fabs(double(f16_to_f32(mh)));
+      double asum = 0;
+      for (int j = 0; j < 32; ++j) asum += std::fabs(double(af[size_t(b * 32 + j)]));
+      sum += m * (asum + std::fabs(double(f16_to_f32(sh))));
+    }
+  }
+  return sum;
+}
+
+// The bound on |kernel - reference|: both add the same terms in f32 in different orders. With
+// k = n/32 * groups terms (each a product of two roundings) plus up to 8 lane partial sums and
+// a 3-level horizontal reduction, each result is within (k + 16) * 2^-24 * sum|terms| of the
+// exact value (first-order gamma bound); twice that for the difference of two such results.
+double dot_bound(DType t, int64_t n, double terms) {
+  const double k = double(n / 32 * groups(t)) + (has_min(t) ? double(n / 32) : 0.0);
+  return 2.0 * (k + 16.0) * std::ldexp(1.0, -24) * terms * 1.0000001;
+}
+
+TEST(Avx2Q8_0Family, AvailableTablesIncludeReferenceFirst) {
+  const auto all = available_tables();
+  ASSERT_FALSE(all.empty());
+  EXPECT_EQ(all.front(), &reference_table());
+  for (const KernelTable* t : all)
+    for (DType w : kWeightTypes) {
+      EXPECT_NE(t->gemm[int(w)], nullptr) << t->name << " " << dtype_name(w);
+      EXPECT_NE(t->vec_dot[int(w)], nullptr) << t->name << " " << dtype_name(w);
+    }
+}
+
+TEST(Avx2Q8_0Family, ActivationQuantizersAreBitExact) {
+  std::mt19937 rng(1234);
+  for (const KernelTable* t : available_tables()) {
+    for (DType at : {DType::Q8_0, DType::Q8_1}) {
+      ASSERT_NE(t->quantize_act[int(at)], nullptr);
+      for (int64_t n : {32, 64, 256, 4096 + 32}) {
+        for (int kind = 0; kind < 3; ++kind) {
+          // default `huge` (1e20): scales overflow fp16, which must still match bit for bit
+          const std::vector<float> x = test_row(kind, (n + 255) / 256 * 256, rng);
+          const size_t rb = row_bytes(at, n);
+          std::vector<uint8_t> want(rb, 0xAA), got(rb + 7, 0x55);
+          reference_table().quantize_act[int(at)](x.data(), want.data(), n);
+          t->quantize_act[int(at)](x.data(), got.data(), n);
+          size_t diff = 0;
+          while (diff < rb && want[diff] == got[diff]) ++diff;
+          ASSERT_EQ(diff, rb) << table_label(t) << " " << dtype_name(at) << " n=" << n
+                              << " kind=" << kind << ": first differing byte (want "
+                              << int(want[diff < rb ? diff : 0]) << ", got "
+                              << int(got[diff < rb ? diff : 0]) << ")";
+          for (size_t i = rb; i < got.size(); ++i) ASSERT_EQ(got[i], 0x55) << "wrote past the row";
+        }
+      }
+    }
+  }
+}
+
+TEST(Avx2Q8_0Family, VecDotMatchesReference) {
+  std::mt19937 rng(99);
+  for (DType wt : kWeightTypes) {
+    const DType at = act_type(wt);
+    for (int64_t n : {64, 128, 1024, 2080 + 32 * (wt == DType::NVFP4)}) {
+      const auto w = random_weights(wt, 1, n, rng);
+      const auto a = random_acts(at, 1, n, rng);
+      const float want = reference_table().vec_dot[int(wt)](n, w.data(), a.data());
+      const double bound = dot_bound(wt, n, abs_terms(wt, at, w.data(), a.data(), n));
+      for (const KernelTable* t : available_tables()) {
+        const float got = t->vec_dot[int(wt)](n, w.data(), a.data());
+        EXPECT_LE(std::fabs(double(got) - double(want)), bound)
+            << table_label(t) << " " << dtype_name(wt) << " n=" << n << " want " << want;
+      }
+    }
+  }
+}
+
+struct Shape {
+  int64_t n, rows, r0, r1, m;
+};
+
+// gemm over [r0, r1) x [0, m): every output within the bound of the reference vec_dot, every
+// output outside the range untouched (the y buffer is prefilled with a sentinel).
+void check_gemm(const KernelTable* t, DType wt, Shape s, std::mt19937& rng) {
+  const DType at = act_type(wt);
+  s.n = (s.n + block_elems(wt) - 1) / block_elems(wt) * block_elems(wt);  // NVFP4: 64
+  const size_t wrb = row_bytes(wt, s.n), arb = row_bytes(at, s.n);
+  const auto w = random_weights(wt, s.rows, s.n, rng);
+  const auto a = random_acts(at, s.m, s.n, rng);
+  const int64_t ldy = s.rows + 3;
+  const float kSentinel = -12345.5f;
+  std::vector<float> y(size_t(s.m * ldy), kSentinel);
+  t->gemm[int(wt)](s.n, w.data(), wrb, s.r0, s.r1, a.data(), arb, s.m, y.data(), ldy);
+  for (int64_t m = 0; m < s.m; ++m) {
+    for (int64_t r = 0; r < ldy; ++r) {
+      const float got = y[size_t(m * ldy + r)];
+      if (r < s.r0 || r >= s.r1) {
+        ASSERT_EQ(got, kSentinel) << table_label(t) << " " << dtype_name(wt) << " wrote row " << r;
+        continue;
+      }
+      const uint8_t* wr = w.data() + size_t(r) * wrb;
+      const uint8_t* am = a.data() + size_t(m) * arb;
+      const float want = reference_table().vec_dot[int(wt)](s.n, wr, am);
+      const double bound = dot_bound(wt, s.n, abs_terms(wt, at, wr, am, s.n));
+      ASSERT_LE(std::fabs(double(got) - double(want)), bound)
+          << table_label(t) << " " << dtype_name(wt) << " n=" << s.n << " rows [" << s.r0
+          << "," << s.r1 << ") m_rows=" << s.m << " at m=" << m << " r=" << r << " want " << want;
+    }
+  }
+}
+
+TEST(Avx2Q8_0Family, GemmSmallMMatchesReference) {
+  std::mt19937 rng(7);
+  for (const KernelTable* t : available_tables())
+    for (DType wt : kWeightTypes)
+      for (int64_t m = 1; m <= 13; ++m) {
+        check_gemm(t, wt, {256, 21, 0, 21, m}, rng);
+        check_gemm(t, wt, {64, 13, 3, 11, m}, rng);
+      }
+}
+
+TEST(Avx2Q8_0Family, GemmTailsAndPanelsMatchReference) {
+  std::mt19937 rng(8);
+  const Shape shapes[] = {
+      {64, 1, 0, 1, 1},      {64, 8, 0, 8, 64},      {64, 19, 5, 6, 9},   // one NVFP4 block
+      {1120, 21, 0, 21, 64}, {1120, 27, 4, 27, 70},                        // 2 k-panels, 2 m-panels
+      {2080, 16, 8, 16, 13}, {2080, 9, 1, 9, 3},     {96, 40, 0, 37, 64},
+  };
+  for (const KernelTable* t : available_tables())
+    for (DType wt : kWeightTypes)
+      for (const Shape& s : shapes) check_gemm(t, wt, s, rng);
+  // one-block rows (n = 32) for the 32-element types
+  for (const KernelTable* t : available_tables())
+    for (DType wt : kWeightTypes)
+      if (block_elems(wt) == 32)
+        for (int64_t m : {1, 5, 13, 64}) check_gemm(t, wt, {32, 11, 2, 11, m}, rng);
+}
+
+// active_table() is chosen once per process, so the HEARTH_ISA=scalar case runs this binary
+// again with the variable set and only the check below.
+TEST(Avx2Q8_0Family, HearthIsaScalarSelectsTheReference) {
+  const char* isa = std::getenv("HEARTH_ISA");
+  const char* child = std::getenv("HEARTH_Q8_0_FAMILY_CHILD");
+  if (child) {
+    ASSERT_NE(isa, nullptr);
+    EXPECT_STREQ(active_table().name, "scalar");
+    EXPECT_EQ(&active_table(), &reference_table());
+    return;
+  }
+  if (isa && *isa) GTEST_SKIP() << "HEARTH_ISA is set by the caller; the child run checks it";
+  EXPECT_EQ(&active_table(), available_tables().back()) << "no cap: the best table";
+  char self[4096];
+  const ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+  ASSERT_GT(len, 0);
+  self[len] = 0;
+  const std::string cmd = std::string("HEARTH_ISA=scalar HEARTH_Q8_0_FAMILY_CHILD=1 '") + self +
+                          "' --gtest_filter=Avx2Q8_0Family.HearthIsaScalarSelectsTheReference"
+                          " > /dev/null 2>&1";
+  EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
+}
+
+}  // namespace
+}  // namespace hearth::kernels
