@@ -26,15 +26,17 @@ const median = (v) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
 function run(cmd, args) {
   const r = spawnSync(cmd, args, {encoding: "utf8", maxBuffer: 1 << 26});
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")}: ${r.stderr}`);
-  return JSON.parse(r.stdout.trim().split("\n").pop());
+  return JSON.parse(r.stdout.trim().startsWith("{\n") ? r.stdout : r.stdout.trim().split("\n").pop());
 }
 
 const rows = [];
 for (const model of models) {
   const llama = {pp: [], tg: []}, hearth = {pp: [], tg: []};
   let hb;
+  const info = run(opt.hearth, ["info", "-m", model, "--json"]);
   for (let r = 0; r < Number(opt.reps); r++) {
     const l = run("node", [path.join(here, "llama_bench.mjs"), "--oracle", opt.oracle, "--model", model,
+                           "--vocab", String(info.n_vocab),
                            "--threads", opt.threads, "-p", opt.p, "-n", opt.n]);
     llama.pp.push(l.pp_tok_s);
     llama.tg.push(l.tg_tok_s);

@@ -1,6 +1,6 @@
 // Times llama.cpp (through node-llama-cpp, the pinned CPU build in .oracle/) on a GGUF file:
 // prefill of P tokens (one batch of up to 512) and greedy generation of G tokens.
-// usage: node bench/llama_bench.mjs --oracle .oracle --model FILE [--threads 2] [-p 512] [-n 64]
+// usage: node bench/llama_bench.mjs --oracle .oracle --model FILE --vocab N [--threads 2] [-p 512] [-n 64]
 // prints one JSON object: {"pp_tok_s": .., "tg_tok_s": .., "threads": ..}
 import {createRequire} from "node:module";
 import path from "node:path";
@@ -17,8 +17,8 @@ const model = await llama.loadModel({modelPath: args.model});
 const ctx = await model.createContext({contextSize: P + G + 8, batchSize: Math.min(512, P + G + 8),
                                        threads, flashAttention: false});
 const seq = ctx.getSequence();
-const nVocab = model.fileInsights.tensorInfo?.find((t) => t.name === "token_embd.weight")?.dimensions?.[1] ?? 32000;
-const prompt = Array.from({length: P}, (_, i) => (1009 + 7919 * i) % Number(nVocab));
+// The same prompt ids `hearth bench` uses: (1009 + 7919 i) mod n_vocab.
+const prompt = Array.from({length: P}, (_, i) => (1009 + 7919 * i) % Number(args.vocab));
 let t0 = performance.now();
 await seq.controlledEvaluate(prompt.slice(0, -1));
 const pp = (performance.now() - t0) / 1000;
