@@ -95,6 +95,36 @@ const std::vector<Family>& families() {
     add({"starcoder", "refact", "codeshell", "exaone", "minerva-7b"}, "starcoder",
         {R"(\p{N})", kGpt2Regex}, false, false, true);
     add({"smollm", "command-r"}, "starcoder", {R"(\p{N})", kGpt2Regex}, false, false, false);
+    add({"mellum2"}, "starcoder", {R"(\p{N})", kGpt2Regex}, false, false, true);
+    add({"falcon"}, "falcon", {R"([\p{P}\$\+<=>\^~\|`]+)", kGpt2Regex, "[0-9][0-9][0-9]"}, false, false, true);
+    add({"seed-coder"}, "seed-coder",
+        {std::string(kContractions) +
+         R"(|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1}| ?[^\s\p{L}\p{N}\r\n]+|\s*[\r\n]+|\s+(?!\S)|\s+)"},
+        false, false, false);
+    add({"bailingmoe", "bailingmoe2", "llada-moe"}, "bailingmoe",
+        {R"('(?:[sSdDmMtT]|[lL][lL]|[vV][eE]|[rR][eE])|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]|\s+(?!\S)|\s+)"},
+        false, false, false);
+    add({"ufakzeka"}, "ufakzeka",
+        {R"([^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)"},
+        false, false, false);
+    add({"laguna"}, "laguna", {R"([^\n]+|[\n]+)", qwen2_regex()}, false, false, false);
+    add({"exaone-moe"}, "exaone-moe",
+        {std::string(kContractions) +
+         R"(|[^\r\n\p{L}\p{N}]?(?:\p{L}\p{M}*(?: \p{L}\p{M}*)*)+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n/]?|\s*[\r\n]|\s+(?!\S)|\s+)"},
+        false, false, true);
+    add({"minicpm5"}, "minicpm5",
+        {R"(\p{N}{1,3})",
+         std::string(kContractions) +
+             R"(|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}+| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)"},
+        true, false, true);
+    add({"deepseek-coder"}, "deepseek-coder",
+        {"[\r\n]", R"(\s?\p{L}+)", R"(\s?\p{P}+)", "[\u4E00-\u9FA5\u0800-\u4E00\uAC00-\uD7FF]+", R"(\p{N})"},
+        false, false, false);
+    // " ?[^(\s|.,!?…。，、।۔،)]+"
+    const std::string bloom = " ?[^(\\s|.,!?\u2026\u3002\uFF0C\u3001\u0964\u06D4\u060C)]+";
+    add({"bloom", "gpt3-finnish"}, "bloom", {bloom}, false, false, true);
+    add({"poro-chat"}, "bloom", {bloom}, false, false, false);
+    add({"viking"}, "viking", {bloom, R"(\p{N})"}, false, false, false);
     add({"default", ""}, "default", default_regexes(), false, false, true);
     return t;
   }();
