@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cfloat>
 #include <cmath>
+#include <climits>
 #include <cstring>
 
 #include "core/error.h"
@@ -36,10 +37,16 @@ inline int nearest_int(float f) {
   return (i & 0x007FFFFF) - 0x00400000;
 }
 
-// float -> small integer types the way C's conversions compile on x86-64 (truncate toward
-// zero to int32, then keep the low bits). Inputs are in range for finite data.
-inline int8_t to_i8(float f) { return int8_t(int(f)); }
-inline uint8_t to_u8(float f) { return uint8_t(int(f)); }
+// float -> small integer types the way ggml's C casts compile on x86-64: cvttss2si truncates
+// toward zero to int32 ("integer indefinite" INT32_MIN for NaN and out-of-range values, e.g.
+// x * inf in an all-subnormal block), then the low bits are kept. Defined behaviour here, and
+// identical to ggml for every input.
+inline int32_t trunc_i32(float f) {
+  if (!(f > -2147483904.0f && f < 2147483648.0f)) return INT32_MIN;
+  return int32_t(f);
+}
+inline int8_t to_i8(float f) { return int8_t(trunc_i32(f)); }
+inline uint8_t to_u8(float f) { return uint8_t(trunc_i32(f)); }
 
 inline int clamp_int(int v, int lo, int hi) { return v < lo ? lo : (v > hi ? hi : v); }
 

@@ -97,7 +97,8 @@ inline std::vector<uint8_t> random_blocks(DType t, int64_t n_blocks, std::mt1993
 //     exact halves for amax = 127 (0.5, 1.5, ... ties for Q8 rounding); all positive;
 //     all negative; tiny (1e-30 .. subnormal); values below the 1e-15 "zero group" cutoff
 //     mixed with a few normal ones; huge (`huge`, default 1e20: beyond fp16, so a Q8_0 / Q8_1
-//     scale overflows; pass e.g. 1e3 where the row feeds a dot product); a single spike.
+//     scale overflows; pass e.g. 1e3 where the row feeds a dot product); a single spike;
+//     all subnormal (|x| < 2^-126, where 127 / amax overflows to inf).
 inline std::vector<float> test_row(int kind, int64_t n, std::mt19937& rng, float huge = 1e20f) {
   std::normal_distribution<float> g(0.0f, 1.0f);
   std::uniform_real_distribution<float> u01(0.0f, 1.0f);
@@ -113,7 +114,7 @@ inline std::vector<float> test_row(int kind, int64_t n, std::mt19937& rng, float
     for (int64_t b = 0; b < n / 32; ++b) {
       float* p = x.data() + 32 * b;
       const float c = 0.25f + 3.0f * u01(rng);
-      switch (b % 11) {
+      switch (b % 12) {
         case 0: for (int j = 0; j < 32; ++j) p[j] = 0.0f; break;
         case 1: for (int j = 0; j < 32; ++j) p[j] = 0.0f; p[int(rng() % 32)] = g(rng); break;
         case 2: for (int j = 0; j < 32; ++j) p[j] = c; break;
@@ -130,10 +131,11 @@ inline std::vector<float> test_row(int kind, int64_t n, std::mt19937& rng, float
           if (rng() & 1) p[int(rng() % 32)] = g(rng);
           break;
         case 9: for (int j = 0; j < 32; ++j) p[j] = g(rng) * huge; break;
-        default:
+        case 10:
           for (int j = 0; j < 32; ++j) p[j] = g(rng) * 1e-3f;
           p[int(rng() % 32)] = 50.0f * g(rng);
           break;
+        default: for (int j = 0; j < 32; ++j) p[j] = g(rng) * 1e-39f; break;
       }
     }
   }

@@ -5,6 +5,7 @@
 // Dot products follow ggml_vec_dot_*_generic exactly: integer sums per (sub-)block, then the
 // same float operations in the same order (including the 8-lane float sums of Q3_K..Q6_K).
 // This file must be compiled without FMA contraction (baseline flags), like quant/quant.cpp.
+#include <climits>
 #include <cmath>
 #include <cstring>
 
@@ -41,31 +42,36 @@ void act_bf16(const float* x, void* y, int64_t n) {
 // llama.cpp's AVX2 quantize_row_q8_0 / q8_1 differ from the reference quantizer of model files
 // (quant::quantize_row): the multiplier is id = 127 / amax (not 1 / (amax / 127)) and rounding
 // is _mm256_round_ps(_MM_ROUND_NEAREST), i.e. ties to even (not roundf's ties away from zero).
-// The int32 -> int8 packing saturates to [-128, 127] (never reached for finite input).
-inline int8_t round_even_sat(float v) {
+// _mm256_cvtps_epi32 turns NaN and out-of-range values into INT32_MIN (this happens when
+// 127 / amax overflows for an all-subnormal block: x * inf). Returns that int32.
+inline int32_t round_even_i32(float v) {
   const float r = std::nearbyint(v);  // default rounding mode: nearest, ties to even
-  return int8_t(r > 127.0f ? 127 : (r < -128.0f ? -128 : int(r)));
+  if (!(r >= -2147483648.0f && r < 2147483648.0f)) return INT32_MIN;
+  return int32_t(r);
 }
 
-// One 32-element block; returns the f32 scale d (before its fp16 rounding) and the quant sum.
-float act_q8_block(const float* x, uint16_t* d_out, int8_t* qs, int* sum_out) {
+// One 32-element block; returns the f32 scale d (before its fp16 rounding) and the sum of the
+// int32 quants *before* the int8 packing saturates them, wrapping like the AVX2 int32 adds
+// (an all-subnormal block has 32 x INT32_MIN, which sums to 0).
+float act_q8_block(const float* x, uint16_t* d_out, int8_t* qs, int32_t* sum_out) {
   float amax = 0.0f;
   for (int j = 0; j < kQK; ++j) amax = std::fmax(amax, std::fabs(x[j]));
   const float d = amax / 127.0f;
   *d_out = f32_to_f16(d);
   const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
-  int sum = 0;
+  uint32_t sum = 0;
   for (int j = 0; j < kQK; ++j) {
-    qs[j] = round_even_sat(x[j] * id);
-    sum += qs[j];
+    const int32_t q = round_even_i32(x[j] * id);
+    qs[j] = int8_t(q > 127 ? 127 : (q < -128 ? -128 : q));  // packs_epi32 / packs_epi16
+    sum += uint32_t(q);
   }
-  *sum_out = sum;
+  *sum_out = int32_t(sum);
   return d;
 }
 
 void act_q8_0(const float* x, void* vy, int64_t n) {
   auto* y = static_cast<BlockQ8_0*>(vy);
-  int sum;
+  int32_t sum;
   for (int64_t i = 0; i < n / kQK; ++i) act_q8_block(x + i * kQK, &y[i].d, y[i].qs, &sum);
 }
 
@@ -73,7 +79,7 @@ void act_q8_0(const float* x, void* vy, int64_t n) {
 void act_q8_1(const float* x, void* vy, int64_t n) {
   auto* y = static_cast<BlockQ8_1*>(vy);
   for (int64_t i = 0; i < n / kQK; ++i) {
-    int sum;
+    int32_t sum;
     const float d = act_q8_block(x + i * kQK, &y[i].d, y[i].qs, &sum);
     y[i].s = f32_to_f16(d * float(sum));
   }
