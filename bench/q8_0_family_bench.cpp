@@ -113,10 +113,21 @@ std::vector<uint8_t> activations(DType wt, int64_t m, int64_t n, const kernels::
   return q;
 }
 
+// The kernel table's repacked copy of w (same size), or nullptr when the type has none.
+const Weights* repacked(const kernels::KernelTable& kt, DType t, const Weights& w) {
+  if (!kt.repack[int(t)]) return nullptr;
+  static std::map<const Weights*, Weights> cache;
+  auto& r = cache[&w];
+  if (r.rows) return &r;
+  r = w;
+  kt.repack[int(t)](w.data.data(), r.data.data(), w.rows, w.n);
+  return &r;
+}
+
 // Rows split in tiles of 8 over the pool's threads, as ops::matmul.
 void run_matmul(const kernels::KernelTable& kt, DType t, const Weights& w, const uint8_t* a,
-                size_t arb, int64_t m, float* y, ThreadPool& p) {
-  const auto gemm = kt.gemm[int(t)];
+                size_t arb, int64_t m, float* y, ThreadPool& p, bool rp = false) {
+  const auto gemm = rp ? kt.gemm_repacked[int(t)] : kt.gemm[int(t)];
   p.run([&](int ith, int nth) {
     const int64_t tiles = (w.rows + 7) / 8;
     const int64_t t0 = tiles * ith / nth, t1 = tiles * (ith + 1) / nth;
@@ -129,16 +140,21 @@ constexpr int64_t kGemvN = 4096;
 constexpr size_t kGemvBytes = size_t(192) << 20;  // 192 MiB of weights: 6x the 32 MiB L3
 
 // GEMV (decode, m = 1): GB/s of weight bytes streamed.
-void BM_Gemv(benchmark::State& state, DType t) {
+void BM_Gemv(benchmark::State& state, DType t, bool rp) {
   const int threads = int(state.range(0));
   const auto& kt = kernels::active_table();
   const int64_t rows = int64_t(kGemvBytes / hearth::row_bytes(t, kGemvN)) / 8 * 8;
-  const Weights& w = weights(t, rows, kGemvN);
+  const Weights* wp = &weights(t, rows, kGemvN);
+  if (rp && !(wp = repacked(kt, t, *wp))) {
+    state.SkipWithError("no repacked layout");
+    return;
+  }
+  const Weights& w = *wp;
   const auto a = activations(t, 1, kGemvN, kt);
   std::vector<float> y(static_cast<size_t>(rows));
   ThreadPool& p = pool(threads);
   for (auto _ : state) {
-    run_matmul(kt, t, w, a.data(), a.size(), 1, y.data(), p);
+    run_matmul(kt, t, w, a.data(), a.size(), 1, y.data(), p, rp);
     benchmark::ClobberMemory();
   }
   state.counters["GB/s"] = benchmark::Counter(double(w.data.size()) * 1e-9 * double(state.iterations()),
@@ -147,18 +163,23 @@ void BM_Gemv(benchmark::State& state, DType t) {
 }
 
 // GEMM (prefill): [n_out = 3072, n = 1024] x [m, 1024] (qwen3-0.6b's FFN up/gate shape).
-void BM_Gemm(benchmark::State& state, DType t) {
+void BM_Gemm(benchmark::State& state, DType t, bool rp) {
   const int threads = int(state.range(0));
   const int64_t m = state.range(1);
   const int64_t n = 1024, rows = 3072;
   const auto& kt = kernels::active_table();
-  const Weights& w = weights(t, rows, n);
+  const Weights* wp = &weights(t, rows, n);
+  if (rp && !(wp = repacked(kt, t, *wp))) {
+    state.SkipWithError("no repacked layout");
+    return;
+  }
+  const Weights& w = *wp;
   const auto a = activations(t, m, n, kt);
   const size_t arb = hearth::row_bytes(kernels::act_type(t), n);
   std::vector<float> y(size_t(rows * m));
   ThreadPool& p = pool(threads);
   for (auto _ : state) {
-    run_matmul(kt, t, w, a.data(), arb, m, y.data(), p);
+    run_matmul(kt, t, w, a.data(), arb, m, y.data(), p, rp);
     benchmark::ClobberMemory();
   }
   state.counters["GFLOP/s"] = benchmark::Counter(2.0 * double(m) * double(n) * double(rows) * 1e-9 *
@@ -192,13 +213,18 @@ const bool kRegistered = [] {
       ->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
   for (DType t : kTypes) {
     const std::string name(hearth::dtype_name(t));
-    benchmark::RegisterBenchmark(("Q80/Gemv/" + name).c_str(), BM_Gemv, t)
-        ->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
+    for (bool rp : {false, true})
+      benchmark::RegisterBenchmark(((rp ? "Q80/GemvRepacked/" : "Q80/Gemv/") + name).c_str(),
+                                   BM_Gemv, t, rp)
+          ->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
   }
   for (DType t : kTypes) {
     const std::string name(hearth::dtype_name(t));
-    benchmark::RegisterBenchmark(("Q80/Gemm/" + name).c_str(), BM_Gemm, t)
-        ->Args({1, 512})->Args({2, 512})->Args({2, 16})->UseRealTime()->Unit(benchmark::kMillisecond);
+    for (bool rp : {false, true})
+      benchmark::RegisterBenchmark(((rp ? "Q80/GemmRepacked/" : "Q80/Gemm/") + name).c_str(),
+                                   BM_Gemm, t, rp)
+          ->Args({1, 512})->Args({2, 512})->Args({2, 16})->Args({1, 4})
+          ->UseRealTime()->Unit(benchmark::kMillisecond);
   }
   benchmark::RegisterBenchmark("Q80/QuantizeAct/q8_0", BM_QuantizeAct, DType::Q8_0);
   benchmark::RegisterBenchmark("Q80/QuantizeAct/q8_1", BM_QuantizeAct, DType::Q8_1);

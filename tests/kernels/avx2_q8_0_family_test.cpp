@@ -54,15 +54,19 @@ std::vector<uint8_t> random_acts(DType at, int64_t m, int64_t n, std::mt19937& r
   return q;
 }
 
+std::vector<float> dequant(DType t, const uint8_t* x, int64_t n) {
+  std::vector<float> y(static_cast<size_t>(n));
+  quant::dequantize_row(t, x, y.data(), n);
+  return y;
+}
+
 // Upper bound on the sum of the magnitudes of the terms the reference adds for one dot product:
 // every term is d_w * d_y * sum_j(level_j * q_j) (+ m * s), and |d_w * level_j| = |w_j| (the
 // dequantized weight, exact in f32 for these formats), so sum_j |w_j| * |a_j| bounds the
 // products; for Q4_1 / Q5_1, w_j = d * level_j + m so |d * level_j| <= |w_j| + |m| and the
-// m * s terms are added explicitly.
-double abs_terms(DType t, DType at, const uint8_t* w, const uint8_t* a, int64_t n) {
-  std::vector<float> wf(static_cast<size_t>(n)), af(static_cast<size_t>(n));
-  quant::dequantize_row(t, w, wf.data(), n);
-  quant::dequantize_row(at, a, af.data(), n);
+// m * s terms are added explicitly. wf / af: the dequantized rows of w / a.
+double abs_terms(DType t, DType at, const uint8_t* w, const float* wf, const uint8_t* a,
+                 const float* af, int64_t n) {
   double sum = 0;
   for (int64_t i = 0; i < n; ++i) sum += std::fabs(double(wf[i])) * std::fabs(double(af[i]));
   if (has_min(t)) {
@@ -73,7 +77,7 @@ double abs_terms(DType t, DType at, const uint8_t* w, const uint8_t* a, int64_t 
       std::memcpy(&sh, a + b * ab + 2, 2);  // BlockQ8_1::s follows d
       const double m = std::fabs(double(f16_to_f32(mh)));
       double asum = 0;
-      for (int j = 0; j < 32; ++j) asum += std::fabs(double(af[size_t(b * 32 + j)]));
+      for (int j = 0; j < 32; ++j) asum += std::fabs(double(af[b * 32 + j]));
       sum += m * (asum + std::fabs(double(f16_to_f32(sh))));
     }
   }
@@ -134,7 +138,9 @@ TEST(Avx2Q8_0Family, VecDotMatchesReference) {
       const auto w = random_weights(wt, 1, n, rng);
       const auto a = random_acts(at, 1, n, rng);
       const float want = reference_table().vec_dot[int(wt)](n, w.data(), a.data());
-      const double bound = dot_bound(wt, n, abs_terms(wt, at, w.data(), a.data(), n));
+      const auto wf = dequant(wt, w.data(), n), af = dequant(at, a.data(), n);
+      const double bound =
+          dot_bound(wt, n, abs_terms(wt, at, w.data(), wf.data(), a.data(), af.data(), n));
       for (const KernelTable* t : available_tables()) {
         const float got = t->vec_dot[int(wt)](n, w.data(), a.data());
         EXPECT_LE(std::fabs(double(got) - double(want)), bound)
@@ -159,6 +165,7 @@ void check_gemm(const KernelTable* t, DType wt, Shape s, std::mt19937& rng) {
   const int64_t ldy = s.rows + 3;
   const float kSentinel = -12345.5f;
   std::vector<float> y(size_t(s.m * ldy), kSentinel);
+  const auto wf = dequant(wt, w.data(), s.rows * s.n), af = dequant(at, a.data(), s.m * s.n);
   t->gemm[int(wt)](s.n, w.data(), wrb, s.r0, s.r1, a.data(), arb, s.m, y.data(), ldy);
   for (int64_t m = 0; m < s.m; ++m) {
     for (int64_t r = 0; r < ldy; ++r) {
@@ -170,7 +177,8 @@ void check_gemm(const KernelTable* t, DType wt, Shape s, std::mt19937& rng) {
       const uint8_t* wr = w.data() + size_t(r) * wrb;
       const uint8_t* am = a.data() + size_t(m) * arb;
       const float want = reference_table().vec_dot[int(wt)](s.n, wr, am);
-      const double bound = dot_bound(wt, s.n, abs_terms(wt, at, wr, am, s.n));
+      const double bound = dot_bound(
+          wt, s.n, abs_terms(wt, at, wr, wf.data() + r * s.n, am, af.data() + m * s.n, s.n));
       ASSERT_LE(std::fabs(double(got) - double(want)), bound)
           << table_label(t) << " " << dtype_name(wt) << " n=" << s.n << " rows [" << s.r0
           << "," << s.r1 << ") m_rows=" << s.m << " at m=" << m << " r=" << r << " want " << want;
@@ -203,6 +211,66 @@ TEST(Avx2Q8_0Family, GemmTailsAndPanelsMatchReference) {
     for (DType wt : kWeightTypes)
       if (block_elems(wt) == 32)
         for (int64_t m : {1, 5, 13, 64}) check_gemm(t, wt, {32, 11, 2, 11, m}, rng);
+}
+
+// Repacked layouts: repack rows (a multiple of the group), then gemm_repacked over group-aligned
+// row ranges must match the reference vec_dot on the original rows (same bound as gemm).
+void check_repacked(const KernelTable* t, DType wt, const Shape& s, std::mt19937& rng) {
+  const DType at = act_type(wt);
+  const int64_t group = t->repack_rows[int(wt)];
+  ASSERT_GT(group, 0);
+  ASSERT_EQ(s.rows % group, 0);
+  ASSERT_EQ(s.r0 % group, 0);
+  ASSERT_EQ(s.r1 % group, 0);
+  const size_t wrb = row_bytes(wt, s.n), arb = row_bytes(at, s.n);
+  const auto w = random_weights(wt, s.rows, s.n, rng);
+  const auto a = random_acts(at, s.m, s.n, rng);
+  std::vector<uint8_t> packed(w.size() + 64, 0xEE);
+  t->repack[int(wt)](w.data(), packed.data(), s.rows, s.n);
+  for (size_t i = w.size(); i < packed.size(); ++i) ASSERT_EQ(packed[i], 0xEE) << "repack overran";
+  const int64_t ldy = s.rows + 5;
+  const float kSentinel = 777.25f;
+  std::vector<float> y(size_t(s.m * ldy), kSentinel);
+  t->gemm_repacked[int(wt)](s.n, packed.data(), wrb, s.r0, s.r1, a.data(), arb, s.m, y.data(), ldy);
+  const auto wf = dequant(wt, w.data(), s.rows * s.n), af = dequant(at, a.data(), s.m * s.n);
+  for (int64_t m = 0; m < s.m; ++m) {
+    for (int64_t r = 0; r < ldy; ++r) {
+      const float got = y[size_t(m * ldy + r)];
+      if (r < s.r0 || r >= s.r1) {
+        ASSERT_EQ(got, kSentinel) << table_label(t) << " " << dtype_name(wt) << " wrote row " << r;
+        continue;
+      }
+      const uint8_t* wr = w.data() + size_t(r) * wrb;
+      const uint8_t* am = a.data() + size_t(m) * arb;
+      const float want = reference_table().vec_dot[int(wt)](s.n, wr, am);
+      const double bound = dot_bound(
+          wt, s.n, abs_terms(wt, at, wr, wf.data() + r * s.n, am, af.data() + m * s.n, s.n));
+      ASSERT_LE(std::fabs(double(got) - double(want)), bound)
+          << table_label(t) << " repacked " << dtype_name(wt) << " n=" << s.n << " rows ["
+          << s.r0 << "," << s.r1 << ") m_rows=" << s.m << " at m=" << m << " r=" << r
+          << " want " << want;
+    }
+  }
+}
+
+TEST(Avx2Q8_0Family, RepackedGemmMatchesReference) {
+  std::mt19937 rng(11);
+  int checked = 0;
+  for (const KernelTable* t : available_tables()) {
+    for (DType wt : kWeightTypes) {
+      if (!t->repack[int(wt)]) continue;
+      ASSERT_NE(t->gemm_repacked[int(wt)], nullptr) << t->name << " " << dtype_name(wt);
+      const int64_t g = t->repack_rows[int(wt)];
+      for (int64_t m = 1; m <= 13; ++m) check_repacked(t, wt, {256, 3 * g, 0, 3 * g, m}, rng);
+      const Shape shapes[] = {
+          {32, 2 * g, g, 2 * g, 64},   {1120, 3 * g, 0, 3 * g, 70}, {96, 2 * g, 0, g, 5},
+          {8256, g, 0, g, 2},          {8256, g, 0, g, 7},  // k-panels of both paths
+      };
+      for (const Shape& s : shapes) check_repacked(t, wt, s, rng);
+      ++checked;
+    }
+  }
+  if (checked == 0) GTEST_SKIP() << "no table on this CPU has a repacked layout for these types";
 }
 
 // active_table() is chosen once per process, so the HEARTH_ISA=scalar case runs this binary
