@@ -273,6 +273,59 @@ TEST(Avx2Q8_0Family, RepackedGemmMatchesReference) {
   if (checked == 0) GTEST_SKIP() << "no table on this CPU has a repacked layout for these types";
 }
 
+// Scale fields at the edges of their formats (fp16 subnormals, the E8M0 subnormal exponents
+// 0 and 1, UE4M3 subnormal codes and the 0x7F / 0xFF special cases) in EVERY block, so that a
+// wrong decode cannot hide behind larger blocks in the error bound.
+TEST(Avx2Q8_0Family, EdgeScalesMatchReference) {
+  std::mt19937 rng(21);
+  const int64_t n = 256, rows = 16, m_rows = 9;
+  for (DType wt : kWeightTypes) {
+    const DType at = act_type(wt);
+    auto w = random_weights(wt, rows, n, rng);
+    const size_t bs = dtype_info(wt).type_size;
+    for (size_t b = 0; b < w.size() / bs; ++b) {
+      uint8_t* blk = w.data() + b * bs;
+      if (wt == DType::MXFP4) {
+        blk[0] = uint8_t(rng() % 3);
+      } else if (wt == DType::NVFP4) {
+        const uint8_t codes[] = {0x01, 0x07, 0x7F, 0xFF, 0x08, 0x80};
+        for (int s = 0; s < 4; ++s) blk[s] = codes[rng() % 6];
+      } else {
+        for (size_t off : quant::testing::fp16_fields(wt)) {
+          const uint16_t h = uint16_t((rng() % 0x400) | (rng() & 0x8000));  // subnormal
+          std::memcpy(blk + off, &h, 2);
+        }
+      }
+    }
+    const auto a = random_acts(at, m_rows, n, rng);
+    const size_t wrb = row_bytes(wt, n), arb = row_bytes(at, n);
+    const auto wf = dequant(wt, w.data(), rows * n), af = dequant(at, a.data(), m_rows * n);
+    for (const KernelTable* t : available_tables()) {
+      for (int variant = 0; variant < 2; ++variant) {
+        std::vector<uint8_t> wsrc = w;
+        if (variant == 1) {
+          if (!t->repack[int(wt)]) continue;
+          t->repack[int(wt)](w.data(), wsrc.data(), rows, n);
+        }
+        const auto gemm = variant == 1 ? t->gemm_repacked[int(wt)] : t->gemm[int(wt)];
+        for (int64_t m : {int64_t(1), m_rows}) {
+          std::vector<float> y(size_t(m * rows));
+          gemm(n, wsrc.data(), wrb, 0, rows, a.data(), arb, m, y.data(), rows);
+          for (int64_t i = 0; i < m; ++i)
+            for (int64_t r = 0; r < rows; ++r) {
+              const float want = reference_table().vec_dot[int(wt)](n, w.data() + r * wrb, a.data() + i * arb);
+              const double bound = dot_bound(wt, n, abs_terms(wt, at, w.data() + r * wrb, wf.data() + r * n,
+                                                              a.data() + i * arb, af.data() + i * n, n));
+              ASSERT_LE(std::fabs(double(y[size_t(i * rows + r)]) - double(want)), bound)
+                  << t->name << (variant ? " repacked " : " ") << dtype_name(wt) << " m_rows=" << m
+                  << " r=" << r << " want " << want;
+            }
+        }
+      }
+    }
+  }
+}
+
 // active_table() is chosen once per process, so the HEARTH_ISA=scalar case runs this binary
 // again with the variable set and only the check below.
 TEST(Avx2Q8_0Family, HearthIsaScalarSelectsTheReference) {
