@@ -29,7 +29,8 @@ inline float f16_to_f32(uint16_t h) {
     float v = float(man) * (1.0f / 16777216.0f);
     return sign ? -v : v;
   }
-  if (exp == 31) return bits_to_f32(sign | 0x7F800000u | (man << 13));
+  // inf, or NaN made quiet (bit 22) as F16C and ggml's software path do
+  if (exp == 31) return bits_to_f32(sign | 0x7F800000u | (man << 13) | (man ? 0x400000u : 0u));
   return bits_to_f32(sign | ((exp + 112) << 23) | (man << 13));
 }
 
