@@ -86,17 +86,18 @@ BENCHMARK(BM_ReadBandwidth)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMil
 struct Problem {
   DType type{};
   int64_t n = 0, rows = 0, m = 0;
+  bool repacked = false;      // w holds the table's repacked layout (repack[type])
   std::vector<uint8_t> w, a;  // [rows, row_bytes(type, n)], [m, row_bytes(act_type, n)]
   std::vector<float> y;       // [m, rows]
 };
 
 // One problem alive at a time (they are large); rebuilt when the shape changes.
-Problem& problem(DType t, int64_t n, int64_t rows, int64_t m) {
+Problem& problem(DType t, int64_t n, int64_t rows, int64_t m, bool repacked = false) {
   static std::unique_ptr<Problem> p;
-  if (p && p->type == t && p->n == n && p->rows == rows && p->m == m) return *p;
+  if (p && p->type == t && p->n == n && p->rows == rows && p->m == m && p->repacked == repacked) return *p;
   p.reset();
   p = std::make_unique<Problem>();
-  p->type = t, p->n = n, p->rows = rows, p->m = m;
+  p->type = t, p->n = n, p->rows = rows, p->m = m, p->repacked = repacked;
   std::mt19937 rng(1);
   std::normal_distribution<float> g(0.0f, 1.0f);
   // Weights: quantize a few distinct random rows with the reference quantizer, then tile them
@@ -119,26 +120,36 @@ Problem& problem(DType t, int64_t n, int64_t rows, int64_t m) {
     kernels::active_table().quantize_act[int(at)](x.data(), p->a.data() + size_t(i) * arb, n);
   }
   p->y.assign(size_t(m * rows), 0.0f);
+  if (repacked) {
+    std::vector<uint8_t> packed(p->w.size());
+    kernels::active_table().repack[int(t)](p->w.data(), packed.data(), rows, n);
+    p->w.swap(packed);
+  }
   return *p;
 }
 
+bool can_repack(DType t) { return kernels::active_table().repack[int(t)] != nullptr; }
+
 // ops::matmul's split: row tiles of 8, contiguous ranges per thread.
 void run_matmul(hearth::ThreadPool& pool, Problem& p) {
-  const auto gemm = kernels::active_table().gemm[int(p.type)];
+  const auto& k = kernels::active_table();
+  const auto gemm = p.repacked ? k.gemm_repacked[int(p.type)] : k.gemm[int(p.type)];
+  const int64_t tile = p.repacked ? std::max<int64_t>(8, k.repack_rows[int(p.type)]) : 8;
   const size_t rb = hearth::row_bytes(p.type, p.n), arb = hearth::row_bytes(kernels::act_type(p.type), p.n);
   pool.run([&](int ith, int nth) {
-    const int64_t tiles = (p.rows + 7) / 8;
-    const int64_t r0 = std::min(p.rows, tiles * ith / nth * 8), r1 = std::min(p.rows, tiles * (ith + 1) / nth * 8);
+    const int64_t tiles = (p.rows + tile - 1) / tile;
+    const int64_t r0 = std::min(p.rows, tiles * ith / nth * tile), r1 = std::min(p.rows, tiles * (ith + 1) / nth * tile);
     if (r0 < r1) gemm(p.n, p.w.data(), rb, r0, r1, p.a.data(), arb, p.m, p.y.data(), p.rows);
   });
 }
 
-void BM_Gemv(benchmark::State& state, DType t) {
+void BM_Gemv(benchmark::State& state, DType t, bool repacked) {
+  if (repacked && !can_repack(t)) return state.SkipWithError("no repacked layout for this type");
   const int64_t n = state.range(0);
   const int threads = int(state.range(1));
   const size_t rb = hearth::row_bytes(t, n);
   const int64_t rows = ((int64_t(64) << 20) / int64_t(rb) + 7) / 8 * 8;  // >= 64 MiB: 2x L3
-  Problem& p = problem(t, n, rows, 1);
+  Problem& p = problem(t, n, rows, 1, repacked);
   hearth::ThreadPool pool(threads);
   const double cpu0 = process_cpu_seconds();
   for (auto _ : state) {
@@ -151,12 +162,13 @@ void BM_Gemv(benchmark::State& state, DType t) {
 }
 
 // The same with a 4 MiB matrix (L3-resident): the kernels' compute ceiling.
-void BM_GemvHot(benchmark::State& state, DType t) {
+void BM_GemvHot(benchmark::State& state, DType t, bool repacked) {
+  if (repacked && !can_repack(t)) return state.SkipWithError("no repacked layout for this type");
   const int64_t n = state.range(0);
   const int threads = int(state.range(1));
   const size_t rb = hearth::row_bytes(t, n);
   const int64_t rows = ((int64_t(4) << 20) / int64_t(rb) + 7) / 8 * 8;
-  Problem& p = problem(t, n, rows, 1);
+  Problem& p = problem(t, n, rows, 1, repacked);
   hearth::ThreadPool pool(threads);
   const double cpu0 = process_cpu_seconds();
   for (auto _ : state) {
@@ -168,10 +180,11 @@ void BM_GemvHot(benchmark::State& state, DType t) {
   state.SetLabel(kernels::active_table().name);
 }
 
-void BM_Gemm(benchmark::State& state, DType t) {
+void BM_Gemm(benchmark::State& state, DType t, bool repacked) {
+  if (repacked && !can_repack(t)) return state.SkipWithError("no repacked layout for this type");
   const int threads = int(state.range(0));
   constexpr int64_t kN = 2048, kRows = 2048, kM = 512;
-  Problem& p = problem(t, kN, kRows, kM);
+  Problem& p = problem(t, kN, kRows, kM, repacked);
   hearth::ThreadPool pool(threads);
   const double cpu0 = process_cpu_seconds();
   for (auto _ : state) {
@@ -186,19 +199,19 @@ void BM_Gemm(benchmark::State& state, DType t) {
 }
 
 #define HEARTH_GEMV(T)                                                                    \
-  BENCHMARK_CAPTURE(BM_Gemv, T, DType::T)                                                 \
+  BENCHMARK_CAPTURE(BM_Gemv, T, DType::T, false)                                                 \
       ->ArgsProduct({{1024, 4096}, {1, 2}})                                               \
       ->ArgNames({"K", "threads"})                                                        \
       ->UseRealTime()                                                                     \
       ->Unit(benchmark::kMillisecond);
 #define HEARTH_GEMV_HOT(T)                                                                \
-  BENCHMARK_CAPTURE(BM_GemvHot, T, DType::T)                                              \
+  BENCHMARK_CAPTURE(BM_GemvHot, T, DType::T, false)                                              \
       ->ArgsProduct({{1024, 4096}, {1}})                                                  \
       ->ArgNames({"K", "threads"})                                                        \
       ->UseRealTime()                                                                     \
       ->Unit(benchmark::kMicrosecond);
 #define HEARTH_GEMM(T)                                                                    \
-  BENCHMARK_CAPTURE(BM_Gemm, T, DType::T)->Arg(1)->Arg(2)->ArgName("threads")->UseRealTime() \
+  BENCHMARK_CAPTURE(BM_Gemm, T, DType::T, false)->Arg(1)->Arg(2)->ArgName("threads")->UseRealTime() \
       ->Unit(benchmark::kMillisecond);
 
 HEARTH_GEMV(Q4_K)
@@ -217,6 +230,20 @@ HEARTH_GEMV_HOT(Q5_K)
 HEARTH_GEMV_HOT(IQ4_XS)
 HEARTH_GEMV_HOT(Q3_K)
 HEARTH_GEMV_HOT(Q2_K)
+
+// Repacked (8-row interleaved) layouts where the table has one.
+BENCHMARK_CAPTURE(BM_Gemv, Q4_K_x8, DType::Q4_K, true)
+    ->ArgsProduct({{1024, 4096}, {1, 2}})->ArgNames({"K", "threads"})->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Gemv, Q6_K_x8, DType::Q6_K, true)
+    ->ArgsProduct({{1024, 4096}, {1, 2}})->ArgNames({"K", "threads"})->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_GemvHot, Q4_K_x8, DType::Q4_K, true)
+    ->ArgsProduct({{1024, 4096}, {1}})->ArgNames({"K", "threads"})->UseRealTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_GemvHot, Q6_K_x8, DType::Q6_K, true)
+    ->ArgsProduct({{1024, 4096}, {1}})->ArgNames({"K", "threads"})->UseRealTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_Gemm, Q4_K_x8, DType::Q4_K, true)->Arg(1)->Arg(2)->ArgName("threads")->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Gemm, Q6_K_x8, DType::Q6_K, true)->Arg(1)->Arg(2)->ArgName("threads")->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 HEARTH_GEMM(Q4_K)
 HEARTH_GEMM(Q6_K)

@@ -227,6 +227,66 @@ void check_gemm(const KernelTable* k, DType t, int64_t n, int64_t rows, int64_t 
     }
 }
 
+// Repacked layouts: repack writes exactly rows * row_bytes (the GGUF size), and gemm_repacked
+// on the repacked copy equals the reference on the original rows; r0, r1 multiples of the group.
+void check_repacked(const KernelTable* k, DType t, int64_t n, int64_t rows, int64_t r0, int64_t r1,
+                    int64_t m, std::mt19937& rng) {
+  const int64_t group = k->repack_rows[int(t)];
+  ASSERT_GT(group, 0);
+  ASSERT_EQ(rows % group, 0);
+  const size_t wrb = row_bytes(t, n), arb = row_bytes(act_type(t), n);
+  const auto w = weights(t, rows, n, rng);
+  std::vector<uint8_t> packed(w.size() + 64, 0x5A);
+  k->repack[int(t)](w.data(), packed.data(), rows, n);
+  for (size_t i = w.size(); i < packed.size(); ++i) ASSERT_EQ(packed[i], 0x5A) << "repack wrote past rows * row_bytes";
+  std::vector<float> x(size_t(m * n));
+  for (int64_t r = 0; r < m; ++r) {
+    auto row = act_row(int(r % 4), n, rng);
+    std::copy(row.begin(), row.end(), x.begin() + r * n);
+  }
+  const auto a = quantize_acts(t, x, m, n);
+  const int64_t ldy = rows + 1;
+  std::vector<float> y(size_t(m * ldy), -12345.0f);
+  k->gemm_repacked[int(t)](n, packed.data(), wrb, r0, r1, a.data(), arb, m, y.data(), ldy);
+  int bad = 0;
+  for (int64_t i = 0; i < m && bad < 5; ++i)
+    for (int64_t r = 0; r < ldy && bad < 5; ++r) {
+      const float got = y[size_t(i * ldy + r)];
+      if (r < r0 || r >= r1) {
+        if (got != -12345.0f) ++bad, ADD_FAILURE() << where(k, t, n) << " repacked wrote outside [r0, r1)";
+        continue;
+      }
+      const uint8_t* wr = w.data() + size_t(r) * wrb;
+      const uint8_t* ar = a.data() + size_t(i) * arb;
+      const float want = reference_table().vec_dot[int(t)](n, wr, ar);
+      const double tol = tolerance(t, n, magnitude(t, wr, ar, n));
+      if (!(std::fabs(double(got) - double(want)) <= tol))
+        ++bad, ADD_FAILURE() << where(k, t, n) << " repacked rows=" << rows << " [" << r0 << "," << r1
+                             << ") m_rows=" << m << " at m=" << i << " r=" << r << ": got " << got
+                             << " want " << want << " tol " << tol;
+    }
+}
+
+TEST(Avx2Q8KFamily, RepackedLayouts) {
+  std::mt19937 rng(19);
+  int checked = 0;
+  for (const KernelTable* k : available_tables())
+    for (DType t : kQuantTypes) {
+      const bool any = k->repack_rows[int(t)] || k->repack[int(t)] || k->gemm_repacked[int(t)];
+      if (!any) continue;
+      ASSERT_TRUE(k->repack_rows[int(t)] > 0 && k->repack[int(t)] && k->gemm_repacked[int(t)])
+          << where(k, t, 0) << ": repack entries must come together";
+      const int64_t g = k->repack_rows[int(t)];
+      for (int64_t m : {1, 2, 3, 5, 6, 13, 64}) check_repacked(k, t, 512, 3 * g, g, 3 * g, m, rng);
+      check_repacked(k, t, 256, g, 0, g, 7, rng);          // one block
+      check_repacked(k, t, 2560, 2 * g, 0, 2 * g, 70, rng);  // several K chunks and m blocks
+      ++checked;
+    }
+#if defined(__x86_64__)
+  if (available_tables().size() > 1) EXPECT_GE(checked, 2) << "the AVX2 table repacks Q4_K and Q6_K";
+#endif
+}
+
 TEST(Avx2Q8KFamily, GemmMatchesReferenceSmallM) {
   std::mt19937 rng(13);
   std::vector<DType> types(std::begin(kQuantTypes), std::end(kQuantTypes));

@@ -15,6 +15,7 @@ namespace hearth::kernels::x86 {
 void register_avx2_q8_k_dot(KernelTable& t);    // quant_q8_k_dot.cpp: vec_dot + GEMV/small-m gemm
 void register_avx2_q8_k_gemm(KernelTable& t);   // quant_q8_k_gemm.cpp: blocked GEMM (large m)
 void register_avx2_q8_k_float(KernelTable& t);  // quant_q8_k_float.cpp: F32/F16/BF16 weights
+void register_avx2_q8_k_repack(KernelTable& t); // quant_q8_k_repack.cpp: 8-row Q4_K/Q6_K layouts
 
 namespace {
 
@@ -162,6 +163,7 @@ void register_avx2_q8_k_family(KernelTable& t) {
   register_avx2_q8_k_dot(t);
   register_avx2_q8_k_gemm(t);
   register_avx2_q8_k_float(t);
+  register_avx2_q8_k_repack(t);
 }
 
 }  // namespace hearth::kernels::x86

@@ -25,6 +25,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "kernels/x86/avx2/quant_q8_k_repack.h"
 #include "kernels/x86/x86.h"
 #include "quant/blocks.h"
 
@@ -42,15 +43,6 @@ constexpr int64_t kPanelMinRows = 6;  // activation rows from which the panel pa
 constexpr int64_t kMBlock = 64;       // activation rows per cache block (L2-resident)
 constexpr int64_t kKChunk = 8;        // super-blocks of a panel unpacked at a time (~23 KiB, L1)
 constexpr int kTileC = 4;             // activation rows per micro-kernel call
-
-struct alignas(32) PanelBlock {
-  uint8_t q[64][32];   // [step][row][4]
-  int16_t sc[16][16];  // [16-element sub-block][row][2]
-  int16_t mn[8][16];   // [pair of sub-blocks p][row][sub-block 2p, 2p+1]
-  float d[8];
-  float dm[8];
-};
-static_assert(sizeof(PanelBlock) == 2880, "PanelBlock layout");
 
 // One weight row's super-block in the common form, before the 8-row transpose.
 struct alignas(32) RowBlock {
@@ -383,7 +375,9 @@ HEARTH_MICRO(g2, 2, true)    // Q6_K: levels <= 63, pairs <= 16128: two steps
 HEARTH_MICRO(gs, 0, false)   // IQ4_XS: signed
 
 struct TypeKernels {
-  UnpackFn unpack;
+  DType type;
+  bool repacked;         // weights in the 8-row interleaved layout (quant_q8_k_repack.h)
+  UnpackFn unpack;       // GGUF layout: one row's super-block
   size_t block_bytes;
   const MicroFn* micro;  // indexed by C
   GemmFn rows;           // few activation rows (and the fallback)
@@ -405,7 +399,10 @@ static void gemm_panels(const TypeKernels& tk, int64_t n, const void* w, size_t 
       const int valid = int(r1 - r < 8 ? r1 - r : 8);
       for (int64_t kb0 = 0; kb0 < nb; kb0 += kchunk) {
         const int64_t kc = nb - kb0 < kchunk ? nb - kb0 : kchunk;
-        unpack_panel(tk.unpack, tk.block_bytes, wb + size_t(r) * w_stride, w_stride, valid, kb0, kc, panel);
+        if (tk.repacked)
+          avx2_q8_k_unpack_repacked(tk.type, wb + size_t(r) * w_stride, nb, kb0, kc, panel);
+        else
+          unpack_panel(tk.unpack, tk.block_bytes, wb + size_t(r) * w_stride, w_stride, valid, kb0, kc, panel);
         for (int64_t m = m0; m < m0 + mb; m += kTileC) {
           const int C = int(m0 + mb - m < kTileC ? m0 + mb - m : kTileC);
           const BlockQ8_K* arow[kTileC];
@@ -435,7 +432,7 @@ static void gemm_panels(const TypeKernels& tk, int64_t n, const void* w, size_t 
 static void gemm_entry(DType t, UnpackFn unpack, size_t block_bytes, const MicroFn* micro, int64_t n,
                        const void* w, size_t w_stride, int64_t r0, int64_t r1, const void* a,
                        size_t a_stride, int64_t m_rows, float* y, int64_t ldy) {
-  const TypeKernels tk = {unpack, block_bytes, micro, avx2_q8_k_rows_gemm(t)};
+  const TypeKernels tk = {t, false, unpack, block_bytes, micro, avx2_q8_k_rows_gemm(t)};
   if (m_rows < kPanelMinRows) return tk.rows(n, w, w_stride, r0, r1, a, a_stride, m_rows, y, ldy);
   gemm_panels(tk, n, w, w_stride, r0, r1, a, a_stride, m_rows, y, ldy);
 }
@@ -455,6 +452,14 @@ HEARTH_PANEL_GEMM(q6_k, Q6_K, BlockQ6_K, g2)
 HEARTH_PANEL_GEMM(iq4_xs, IQ4_XS, BlockIq4Xs, gs)
 
 }  // namespace
+
+void avx2_q8_k_panel_gemm_repacked(DType t, int64_t n, const void* w, size_t w_stride, int64_t r0,
+                                   int64_t r1, const void* a, size_t a_stride, int64_t m_rows,
+                                   float* y, int64_t ldy) {
+  const MicroFn* micro = t == DType::Q6_K ? g2_fns : g8_fns;
+  const TypeKernels tk = {t, true, nullptr, 0, micro, avx2_q8_k_repacked_rows_gemm(t)};
+  gemm_panels(tk, n, w, w_stride, r0, r1, a, a_stride, m_rows, y, ldy);
+}
 
 void register_avx2_q8_k_gemm(KernelTable& t) {
   t.gemm[int(DType::Q2_K)] = q2_k_gemm;
