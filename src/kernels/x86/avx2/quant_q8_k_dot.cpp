@@ -112,6 +112,10 @@ static HEARTH_AI void rows_q4_k(int64_t nb, const uint8_t* w, size_t ws, const B
     #pragma GCC unroll 64
     for (int r = 0; r < R; ++r) {
       const BlockQ4_K& x = reinterpret_cast<const BlockQ4_K*>(w + size_t(r) * ws)[i];
+      const char* pf = reinterpret_cast<const char*>(&x + 16);  // see rows_q6_k
+      _mm_prefetch(pf, _MM_HINT_T0);
+      _mm_prefetch(pf + 64, _MM_HINT_T0);
+      _mm_prefetch(pf + 143, _MM_HINT_T0);
       const __m256i sm16 = _mm256_cvtepu8_epi16(unpack_scales_k4(x.scales));
       const __m128i mprod = _mm_madd_epi16(_mm256_extracti128_si256(sm16, 1), bs);
       accm[r] = _mm_fmadd_ps(_mm_cvtepi32_ps(mprod), _mm_set1_ps(h2f(x.dmin) * y.d), accm[r]);
@@ -194,6 +198,13 @@ static HEARTH_AI void rows_q6_k(int64_t nb, const uint8_t* w, size_t ws, const B
     #pragma GCC unroll 64
     for (int r = 0; r < R; ++r) {
       const BlockQ6_K& x = reinterpret_cast<const BlockQ6_K*>(w + size_t(r) * ws)[i];
+      // The block is read out of address order (scales, then ql and qh alternately), which
+      // the hardware prefetcher follows poorly: fetch 4 blocks ahead explicitly.
+      const char* pf = reinterpret_cast<const char*>(&x + 24);
+      _mm_prefetch(pf, _MM_HINT_T0);
+      _mm_prefetch(pf + 64, _MM_HINT_T0);
+      _mm_prefetch(pf + 128, _MM_HINT_T0);
+      _mm_prefetch(pf + 209, _MM_HINT_T0);
       const __m128i s8 = loadu128(x.scales);
       const __m256i corr = _mm256_madd_epi16(_mm256_cvtepi8_epi16(s8), bsums);
       __m256i s0 = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(corr, 5));
@@ -365,9 +376,6 @@ using RowsFn = void (*)(int64_t nb, const uint8_t* w, size_t ws, const BlockQ8_K
   static void T##_r1(int64_t nb, const uint8_t* w, size_t ws, const BlockQ8_K* a, float* out) { \
     rows_##T(nb, w, ws, a, out, 1);                                                              \
   }                                                                                              \
-  static void T##_r4(int64_t nb, const uint8_t* w, size_t ws, const BlockQ8_K* a, float* out) { \
-    rows_##T(nb, w, ws, a, out, 4);                                                              \
-  }                                                                                              \
   static float T##_dot(int64_t n, const void* w, const void* a) {                               \
     float r;                                                                                     \
     rows_##T(n / kQK_K, static_cast<const uint8_t*>(w), 0, static_cast<const BlockQ8_K*>(a), &r, 1); \
@@ -381,31 +389,25 @@ HEARTH_ROWS_INSTANCES(q5_k)
 HEARTH_ROWS_INSTANCES(q6_k)
 HEARTH_ROWS_INSTANCES(iq4_xs)
 
-// y[m * ldy + r] for r in [r0, r1), m < m_rows: 4 weight rows at a time, every activation row
-// against them while they are in L1 (so each weight row is read from memory once).
-static HEARTH_AI void rows_gemm(RowsFn f4, RowsFn f1, int64_t n, const void* w, size_t w_stride,
-                                int64_t r0, int64_t r1, const void* a, size_t a_stride,
-                                int64_t m_rows, float* y, int64_t ldy) {
+// y[m * ldy + r] for r in [r0, r1), m < m_rows: one weight row at a time against every
+// activation row while it is in L1 (so each weight row is read from memory once). One row at a
+// time beats 4 interleaved rows here: a single sequential stream keeps the hardware prefetcher
+// ahead (Q6_K from DRAM: 15 vs 7.7 GB/s per core) and nothing spills.
+static HEARTH_AI void rows_gemm(RowsFn f1, int64_t n, const void* w, size_t w_stride, int64_t r0, int64_t r1,
+                                const void* a, size_t a_stride, int64_t m_rows, float* y, int64_t ldy) {
   const int64_t nb = n / kQK_K;
   const auto* wb = static_cast<const uint8_t*>(w);
   const auto* ab = static_cast<const uint8_t*>(a);
-  int64_t r = r0;
-  for (; r + 4 <= r1; r += 4) {
-    for (int64_t m = 0; m < m_rows; ++m) {
-      float out[4];
-      f4(nb, wb + size_t(r) * w_stride, w_stride, reinterpret_cast<const BlockQ8_K*>(ab + size_t(m) * a_stride), out);
-      _mm_storeu_ps(y + m * ldy + r, _mm_loadu_ps(out));
-    }
-  }
-  for (; r < r1; ++r)
+  for (int64_t r = r0; r < r1; ++r)
     for (int64_t m = 0; m < m_rows; ++m)
-      f1(nb, wb + size_t(r) * w_stride, w_stride, reinterpret_cast<const BlockQ8_K*>(ab + size_t(m) * a_stride), y + m * ldy + r);
+      f1(nb, wb + size_t(r) * w_stride, w_stride, reinterpret_cast<const BlockQ8_K*>(ab + size_t(m) * a_stride),
+         y + m * ldy + r);
 }
 
 #define HEARTH_ROWS_GEMM(T)                                                                      \
   static void T##_rows_gemm(int64_t n, const void* w, size_t w_stride, int64_t r0, int64_t r1,  \
                             const void* a, size_t a_stride, int64_t m_rows, float* y, int64_t ldy) { \
-    rows_gemm(T##_r4, T##_r1, n, w, w_stride, r0, r1, a, a_stride, m_rows, y, ldy);              \
+    rows_gemm(T##_r1, n, w, w_stride, r0, r1, a, a_stride, m_rows, y, ldy);              \
   }
 
 HEARTH_ROWS_GEMM(q2_k)
