@@ -62,6 +62,27 @@ struct Node {
   std::vector<NodePtr> list, list2;
 
   Node(NodeType t, uint32_t p) : type(t), pos(p) {}
+  // Iterative, so that a very deep tree (e.g. `1 + 1 + ... + 1`) cannot overflow the stack.
+  ~Node() {
+    std::vector<NodePtr> pending;
+    const auto take = [&pending](Node& n) {
+      if (n.a) pending.push_back(std::move(n.a));
+      if (n.b) pending.push_back(std::move(n.b));
+      if (n.c) pending.push_back(std::move(n.c));
+      for (NodePtr& child : n.list) pending.push_back(std::move(child));
+      for (NodePtr& child : n.list2) pending.push_back(std::move(child));
+      n.list.clear();
+      n.list2.clear();
+    };
+    take(*this);
+    while (!pending.empty()) {
+      NodePtr n = std::move(pending.back());
+      pending.pop_back();
+      if (n) take(*n);
+    }
+  }
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
 };
 
 }  // namespace hearth::chat::jinja

@@ -443,12 +443,21 @@ double raw_number(const Value& v, const char* fn) {
 
 Interpreter::Interpreter(std::string_view source, const Limits& limits, std::time_t now, bool extensions)
     : source_(source), limits_(limits), now_(now), extensions_(extensions) {
-  namespace_fn_ = Value::function("namespace", [](Interpreter&, Args& args, const EnvPtr&) {
-    return Value::name_space(mapping_from_args(args, "namespace"));
+  namespace_fn_ = Value::function("namespace", [](Interpreter& in, Args& args, const EnvPtr&) {
+    Value ns = Value::name_space(mapping_from_args(args, "namespace"));
+    in.namespaces_.push_back(ns.obj);
+    return ns;
   });
   dict_fn_ = Value::function("dict", [](Interpreter&, Args& args, const EnvPtr&) {
     return Value::object(mapping_from_args(args, "dict"));
   });
+}
+
+Interpreter::~Interpreter() {
+  for (const auto& ns : namespaces_) {
+    std::vector<std::pair<std::string, Value>> entries;
+    entries.swap(ns->entries);  // freed here, while every namespace is still held by the list
+  }
 }
 
 bool Interpreter::is_global_name(std::string_view name) {
@@ -483,7 +492,10 @@ EnvPtr Interpreter::make_globals() {
              const double step = present(2) ? raw_number(args[2], "range") : 1;
              if (step == 0) js_fail("range() step must not be zero");
              const double count = std::ceil((stop - start) / step);
-             if (count > 0) in.check_array(static_cast<size_t>(std::min(count, 1e18)));
+             if (count > 0) {
+               in.check_array(static_cast<size_t>(std::min(count, 1e18)));
+               in.charge(static_cast<uint64_t>(count));
+             }
              Array out;
              for (double i = start; step > 0 ? i < stop : i > stop; i += step) {
                in.check_array(out.size() + 1);

@@ -51,6 +51,20 @@ void Interpreter::check_array(size_t elements) const {
     js_fail(cat("template list exceeds ", limits_.max_array_elements, " elements"));
 }
 
+void Interpreter::charge(uint64_t units) {
+  steps_ += units;
+  if (steps_ > limits_.max_steps) js_fail(cat("template ran for more than ", limits_.max_steps, " steps"));
+}
+
+// Filters, calls and slices can build values as large as their input; charging their size keeps
+// a loop over them from doing quadratic work within the step budget.
+const Value& Interpreter::charged(const Value& v) {
+  if (v.kind == Kind::String) charge(v.s().size() / 16);
+  else if (v.arr) charge(v.a().size());
+  else if (v.obj && v.kind != Kind::Namespace) charge(v.obj->entries.size());
+  return v;
+}
+
 void Interpreter::step() {
   if (++steps_ > limits_.max_steps) js_fail(cat("template ran for more than ", limits_.max_steps, " steps"));
 }
@@ -182,7 +196,9 @@ Value Interpreter::eval_node(const Node& n, const EnvPtr& env) {
     case NodeType::Binary: return eval_binary(n, env);
     case NodeType::Filter: {
       const Value operand = evaluate(*n.a, env);
-      return apply_filter(operand, *n.b, env);
+      Value result = apply_filter(operand, *n.b, env);
+      charged(result);
+      return result;
     }
     case NodeType::Test: {
       const Value operand = evaluate(*n.a, env);
@@ -224,6 +240,7 @@ Value Interpreter::concat_values(const Value& left, const Value& right) {
   const std::string& ls = left.kind == Kind::String ? left.s() : (ltmp = raw_to_string(left));
   const std::string& rs = right.kind == Kind::String ? right.s() : (rtmp = raw_to_string(right));
   check_string(ls.size() + rs.size());
+  charge((ls.size() + rs.size()) / 16);
   return Value::string(concat_strings(ls, rs));
 }
 
@@ -272,6 +289,7 @@ Value Interpreter::eval_binary(const Node& n, const EnvPtr& env) {
   } else if (left.is_array() && right.is_array()) {
     if (n.op == Op::Add) {
       check_array(left.a().size() + right.a().size());
+      charge(left.a().size() + right.a().size());
       Array items = left.a();
       items.insert(items.end(), right.a().begin(), right.a().end());
       return Value::array(std::move(items));
@@ -306,7 +324,11 @@ Value Interpreter::eval_member(const Node& n, const EnvPtr& env) {
   const Value object = evaluate(*n.a, env);
   Value property;
   if (n.flag) {
-    if (n.b->type == NodeType::Slice) return eval_slice(object, *n.b, env);
+    if (n.b->type == NodeType::Slice) {
+      Value result = eval_slice(object, *n.b, env);
+      charged(result);
+      return result;
+    }
     property = evaluate(*n.b, env);
   } else if (n.b->type == NodeType::IntegerLiteral) {
     property = Value::integer(n.b->num);
@@ -384,7 +406,9 @@ Value Interpreter::eval_call(const Node& n, const EnvPtr& env) {
   auto [args, kwargs] = evaluate_arguments(n.list, env);
   if (!kwargs.entries.empty()) args.push_back(Value::kwargs(std::move(kwargs)));
   const Value fn = evaluate(*n.a, env);
-  return call_function(fn, args, env);
+  Value result = call_function(fn, args, env);
+  charged(result);
+  return result;
 }
 
 std::pair<Args, Object> Interpreter::evaluate_arguments(const std::vector<NodePtr>& args, const EnvPtr& env) {

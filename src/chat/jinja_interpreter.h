@@ -49,6 +49,9 @@ struct ContinueSignal {};
 class Interpreter {
  public:
   Interpreter(std::string_view source, const Limits& limits, std::time_t now, bool extensions);
+  ~Interpreter();
+  Interpreter(const Interpreter&) = delete;
+  Interpreter& operator=(const Interpreter&) = delete;
 
   // The global scope with the reference's globals (true, none, range, raise_exception, ...).
   EnvPtr make_globals();
@@ -73,6 +76,8 @@ class Interpreter {
   void check_string(size_t bytes) const;
   void check_array(size_t elements) const;
   void step();
+  void charge(uint64_t units);  // work proportional to data copied (list items, 16-byte chunks)
+  const Value& charged(const Value& v);
   std::time_t now() const { return now_; }
   bool extensions() const { return extensions_; }
 
@@ -104,6 +109,10 @@ class Interpreter {
   uint64_t steps_ = 0;
   int depth_ = 0;
   Value namespace_fn_;
+  // Every namespace of this render. Namespaces are mutable and can end up containing each other
+  // (or themselves); the destructor empties them all so that no cycle leaks and no long chain
+  // is freed recursively.
+  std::vector<std::shared_ptr<Object>> namespaces_;
   Value dict_fn_;
 };
 

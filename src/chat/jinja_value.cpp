@@ -83,9 +83,21 @@ Value Value::string(std::string s) {
   v.str = std::make_shared<const std::string>(std::move(s));
   return v;
 }
+namespace {
+
+unsigned short nested_depth(int deepest_child) {
+  if (deepest_child + 1 > kMaxValueDepth) js_fail(cat("value nested deeper than ", kMaxValueDepth, " levels"));
+  return static_cast<unsigned short>(deepest_child + 1);
+}
+
+}  // namespace
+
 Value Value::array(Array a) {
   Value v;
   v.kind = Kind::Array;
+  int deepest = 0;
+  for (const Value& e : a) deepest = std::max<int>(deepest, e.depth);
+  v.depth = nested_depth(deepest);
   v.arr = std::make_shared<const Array>(std::move(a));
   return v;
 }
@@ -97,6 +109,9 @@ Value Value::tuple(Array a) {
 Value Value::object(Object o) {
   Value v;
   v.kind = Kind::Object;
+  int deepest = 0;
+  for (const auto& e : o.entries) deepest = std::max<int>(deepest, e.second.depth);
+  v.depth = nested_depth(deepest);
   v.obj = std::make_shared<Object>(std::move(o));
   return v;
 }
@@ -314,6 +329,8 @@ void append_json_string(std::string& out, std::string_view s, bool ensure_ascii)
 }
 
 std::string to_json(const Value& v, const JsonOptions& opt, int depth, bool undefined_to_null) {
+  // Namespaces can be made to contain themselves; the reference overflows its stack there.
+  if (depth > kMaxValueDepth) js_fail("Maximum call stack size exceeded (value nested too deeply)");
   const double indent = opt.indent.value_or(0);
   const bool indented = indent != 0 && !std::isnan(indent);
   std::string item_sep, key_sep;
@@ -681,8 +698,10 @@ bool array_index_key(const std::string& k, uint64_t& index) {
 
 }  // namespace
 
-Value from_json(const nlohmann::ordered_json& j) {
+Value from_json(const nlohmann::ordered_json& j, int depth) {
   using T = nlohmann::ordered_json::value_t;
+  if (depth > kMaxDataDepth && (j.is_array() || j.is_object()))
+    throw TemplateError(cat("chat template: data nested deeper than ", kMaxDataDepth, " levels"));
   switch (j.type()) {
     case T::null: return Value::null();
     case T::boolean: return Value::boolean(j.get<bool>());
@@ -693,22 +712,24 @@ Value from_json(const nlohmann::ordered_json& j) {
     case T::array: {
       Array a;
       a.reserve(j.size());
-      for (const auto& e : j) a.push_back(from_json(e));
+      for (const auto& e : j) a.push_back(from_json(e, depth + 1));
       return Value::array(std::move(a));
     }
     case T::object: {
-      std::vector<std::pair<uint64_t, const std::string*>> indexed;
+      // Keys of a JSON object are unique, so entries are appended without lookups.
+      std::vector<std::pair<uint64_t, nlohmann::ordered_json::const_iterator>> indexed;
       for (auto it = j.begin(); it != j.end(); ++it) {
         uint64_t idx;
-        if (array_index_key(it.key(), idx)) indexed.emplace_back(idx, &it.key());
+        if (array_index_key(it.key(), idx)) indexed.emplace_back(idx, it);
       }
-      std::sort(indexed.begin(), indexed.end());
+      std::stable_sort(indexed.begin(), indexed.end(),
+                       [](const auto& a, const auto& b) { return a.first < b.first; });
       Object o;
       o.entries.reserve(j.size());
-      for (const auto& [idx, key] : indexed) o.set(*key, from_json(j.at(*key)));
+      for (const auto& [idx, it] : indexed) o.entries.emplace_back(it.key(), from_json(it.value(), depth + 1));
       for (auto it = j.begin(); it != j.end(); ++it) {
         uint64_t idx;
-        if (!array_index_key(it.key(), idx)) o.set(it.key(), from_json(it.value()));
+        if (!array_index_key(it.key(), idx)) o.entries.emplace_back(it.key(), from_json(it.value(), depth + 1));
       }
       return Value::object(std::move(o));
     }

@@ -66,8 +66,12 @@ struct Function {
   std::function<Value(Interpreter&, Args&, const EnvPtr&)> call;
 };
 
+// Containers deeper than this are refused: values are printed and freed recursively.
+constexpr int kMaxValueDepth = 512;
+
 struct Value {
   Kind kind = Kind::Undefined;
+  unsigned short depth = 0;  // nesting of containers (at construction; namespaces may change later)
   double num = 0;                          // Int, Float; Bool as 0/1
   std::shared_ptr<const std::string> str;  // String
   std::shared_ptr<const Array> arr;        // Array, Tuple (never mutated once built)
@@ -145,7 +149,9 @@ int locale_compare(std::string_view a, std::string_view b);
 int compare_code_units(std::string_view a, std::string_view b);
 
 // Data from the caller. Objects keep JavaScript property order: integer-like keys first
-// (ascending), then the rest in insertion order; integral floats become Int.
-Value from_json(const nlohmann::ordered_json& j);
+// (ascending), then the rest in insertion order; integral floats become Int. Nesting deeper
+// than kMaxDataDepth is refused (values are printed and freed recursively).
+constexpr int kMaxDataDepth = kMaxValueDepth / 2;
+Value from_json(const nlohmann::ordered_json& j, int depth = 0);
 
 }  // namespace hearth::chat::jinja

@@ -56,6 +56,13 @@ TEST(ChatTemplate, ToolSchemasKeepKeyOrder) {
             "{\"type\": \"function\", \"function\": {\"name\": \"f\", \"parameters\": {\"z\": 1, \"a\": 2}}}");
 }
 
+TEST(ChatTemplate, AcceptsUnorderedJson) {
+  // nlohmann::json converts implicitly; its objects iterate keys in sorted order.
+  const ChatTemplate t("{{ messages[0] | tojson }}");
+  const nlohmann::json messages = nlohmann::json::parse(R"([{"role": "user", "content": "x"}])");
+  EXPECT_EQ(t.render(messages, RenderOptions{}), "{\"content\": \"x\", \"role\": \"user\"}");
+}
+
 TEST(ChatTemplate, BadInputs) {
   const ChatTemplate t("x");
   RenderOptions opt;
