@@ -26,6 +26,7 @@ struct BenchOptions {
   int32_t n_prompt = 512, n_gen = 128, reps = 3;
   int threads = 0;
   bool json = false;
+  bool no_repack = false;
 };
 
 double median(std::vector<double> v) {
@@ -42,7 +43,7 @@ int32_t argmax(const float* x, int64_t n) {
 
 void bench(const BenchOptions& o) {
   if (o.n_prompt < 1 || o.n_gen < 1 || o.reps < 1) fail("-p, -n and -r must be at least 1");
-  LoadedModel m = load_model(o.model);
+  LoadedModel m = load_model(o.model, !o.no_repack);
   const model::HParams& hp = m.model->hparams();
   engine::SessionOptions so;
   so.threads = o.threads;
@@ -127,6 +128,7 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("-n,--n-gen", o->n_gen, "Generated tokens")->capture_default_str();
   cmd->add_option("-r,--reps", o->reps, "Repetitions (the median is reported)")->capture_default_str();
   cmd->add_option("-t,--threads", o->threads, "Threads (default: all cores)");
+  cmd->add_flag("--no-repack", o->no_repack, "Keep weights in the GGUF layout (no load-time repacking)");
   cmd->add_flag("--json", o->json, "Print one JSON object (pp_tok_s, tg_tok_s, rss_bytes, bw_fraction, ...)");
   cmd->callback([o] { bench(*o); });
 }

@@ -22,7 +22,7 @@ void add_info_command(CLI::App& app) {
   cmd->add_flag("--json", *json, "Print one JSON object");
   cmd->callback([path, ctx, json] {
     if (*ctx <= 0) fail("--ctx must be positive");
-    LoadedModel m = load_model(*path);
+    LoadedModel m = load_model(*path, false);  // info reads, never computes
     const model::HParams& hp = m.model->hparams();
     struct TypeStat { int64_t count = 0; uint64_t bytes = 0; int64_t params = 0; };
     std::map<std::string, TypeStat> types;

@@ -46,6 +46,7 @@ void add_logprobs_command(CLI::App& app) {
   auto json = std::make_shared<bool>(false);
   auto threads = std::make_shared<int>(0);
   auto ctx = std::make_shared<int64_t>(0);
+  auto no_repack = std::make_shared<bool>(false);
   cmd->add_option("-m,--model", *path, "GGUF model file")->required();
   cmd->add_option("--tokens", *tokens, "Comma-separated token ids");
   cmd->add_option("-p,--prompt", *prompt, "Text to tokenize instead of --tokens");
@@ -53,10 +54,11 @@ void add_logprobs_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_flag("--json", *json, "One JSON object per line");
   cmd->add_option("-t,--threads", *threads, "Threads (default: all cores)");
+  cmd->add_flag("--no-repack", *no_repack, "Keep weights in the GGUF layout (no load-time repacking)");
   cmd->add_option("--ctx", *ctx, "Context size (default: the sequence length)");
   cmd->callback([=] {
     if (*top < 0) fail("--top must be >= 0");
-    LoadedModel m = load_model(*path);
+    LoadedModel m = load_model(*path, !*no_repack);
     std::vector<int32_t> ids;
     if (!tokens->empty()) ids = parse_ids(*tokens);
     else if (!prompt->empty()) ids = m.tok->encode(*prompt, true, true);

@@ -23,6 +23,7 @@ struct RunOptions {
   int threads = 0;
   int64_t ctx = 0;
   bool ignore_eos = false;
+  bool no_repack = false;
   sampling::Params sp;
 };
 
@@ -46,7 +47,7 @@ void run(const RunOptions& o) {
   if (prompt.empty() && demo) prompt = "Once upon a time";
   if (o.n_predict < 0) fail("-n must be >= 0");
 
-  LoadedModel m = load_model(path);
+  LoadedModel m = load_model(path, !o.no_repack);
   const model::HParams& hp = m.model->hparams();
   std::vector<int32_t> ids = m.tok->encode(prompt, true, true);
   if (ids.empty()) fail("the prompt is empty and the model adds no BOS token");
@@ -120,6 +121,7 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("-s,--seed", o->sp.seed, "Random seed")->capture_default_str();
   cmd->add_option("-t,--threads", o->threads, "Threads (default: all cores)");
   cmd->add_option("-c,--ctx", o->ctx, "Context size (default: min(trained, 4096))");
+  cmd->add_flag("--no-repack", o->no_repack, "Keep weights in the GGUF layout (no load-time repacking)");
   cmd->add_flag("--ignore-eos", o->ignore_eos, "Keep generating after end-of-generation tokens");
   cmd->callback([o] { run(*o); });
 }

@@ -9,12 +9,13 @@
 #include <thread>
 
 #include "core/error.h"
+#include "kernels/kernels.h"
 #include "model/synth.h"
 #include "model/vocab.h"
 
 namespace hearth::cli {
 
-LoadedModel load_model(const std::string& path) {
+LoadedModel load_model(const std::string& path, bool repack) {
   if (path.empty()) fail("no model given (-m FILE)");
   LoadedModel m;
   m.file = gguf::File::open(path);
@@ -23,6 +24,7 @@ LoadedModel load_model(const std::string& path) {
   if (m.tok->n_vocab() != m.model->hparams().n_vocab)
     fail(path, ": the tokenizer has ", m.tok->n_vocab(), " tokens but the model has ",
          m.model->hparams().n_vocab, " embedding rows");
+  if (repack) m.model->repack_weights(kernels::active_table());
   return m;
 }
 

@@ -17,8 +17,9 @@ struct LoadedModel {
   std::unique_ptr<tokenizer::Tokenizer> tok;
 };
 
-// Opens and validates a GGUF, builds the model and its tokenizer.
-LoadedModel load_model(const std::string& path);
+// Opens and validates a GGUF, builds the model and its tokenizer, and (unless `repack` is
+// false) rewrites weights into the active kernels' repacked layouts.
+LoadedModel load_model(const std::string& path, bool repack = true);
 
 // The built-in default model: a small synthetic qwen3 (random weights) generated on first use
 // into $XDG_CACHE_HOME/hearth (or ~/.cache/hearth). Returns its path.

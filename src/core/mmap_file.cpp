@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -44,12 +45,18 @@ MappedFile::~MappedFile() {
 }
 
 namespace {
+// WILLNEED covers every page touching the range; DONTNEED only pages entirely inside it, so
+// a neighbouring tensor sharing a boundary page keeps its data resident.
 void advise(const uint8_t* base, size_t size, size_t offset, size_t len, int how) {
   if (!base || offset >= size) return;
   const size_t page = size_t(::sysconf(_SC_PAGESIZE));
-  const size_t start = offset / page * page;
-  const size_t end = std::min(size, offset + len);
-  ::madvise(const_cast<uint8_t*>(base) + start, end - start, how);
+  const size_t end_raw = std::min(size, offset + len);
+  size_t start = offset / page * page, end = end_raw;
+  if (how == MADV_DONTNEED) {
+    start = (offset + page - 1) / page * page;
+    end = end_raw / page * page;
+  }
+  if (end > start) ::madvise(const_cast<uint8_t*>(base) + start, end - start, how);
 }
 }  // namespace
 

@@ -153,10 +153,18 @@ class Model {
   // [n_layer][n_expert] (empty rows for dense layers). nullptr for dense models.
   virtual const std::vector<std::vector<uint64_t>>* expert_counts() const { return nullptr; }
 
+  // Every weight read by a matmul (what repacking may rewrite). Default: none.
+  virtual void matmul_weights(std::vector<Weight*>& out) { (void)out; }
+  // Rewrites matmul weights into the kernel table's repacked layouts where the table has one,
+  // into memory the model owns, and lets the kernel drop the mapped pages of the originals (so
+  // two copies are never resident). Returns the number of bytes repacked.
+  uint64_t repack_weights(const kernels::KernelTable& table);
+
  protected:
   explicit Model(std::shared_ptr<const gguf::File> file) : file_(std::move(file)) {}
   std::shared_ptr<const gguf::File> file_;
   HParams hp_;
+  std::vector<std::unique_ptr<uint8_t[], void (*)(uint8_t*)>> owned_;  // repacked weight data
 };
 
 // Loads the architecture named by general.architecture (the registry is the only place that

@@ -63,6 +63,17 @@ void DecoderBase::use_rope(const RopeParams* rope) {
   for (AttentionLayer& a : attn_) a.rope = rope;
 }
 
+void DecoderBase::matmul_weights(std::vector<Weight*>& out) {
+  for (AttentionLayer& a : attn_)
+    for (Weight* w : {&a.wq, &a.wk, &a.wv, &a.wo})
+      if (*w) out.push_back(w);
+  for (FfnLayer& f : ffn_)
+    for (Weight* w : {&f.gate, &f.up, &f.down})
+      if (*w) out.push_back(w);
+  // A tied output head shares token_embd, which get_rows reads in the GGUF layout.
+  if (!hp_.tied_output && output_) out.push_back(&output_);
+}
+
 Ctx DecoderBase::make_ctx(const ForwardEnv& env, const Batch& batch, const KvView& kv) {
   return Ctx{env, ws_, buf_, batch, kv};
 }

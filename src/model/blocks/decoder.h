@@ -23,6 +23,11 @@ class DecoderBase : public Model {
   void use_rope(const RopeParams* rope);
   Ctx make_ctx(const ForwardEnv& env, const Batch& batch, const KvView& kv);
 
+ public:
+  void matmul_weights(std::vector<Weight*>& out) override;
+
+ protected:
+
   Weight tok_embd_;
   std::vector<float> output_norm_;
   Weight output_;

@@ -74,6 +74,14 @@ void moe_ffn(Ctx& c, const MoeLayer& l, MoeBuffers& mb, int il, float eps,
 class MoeDecoder : public DecoderBase {
  public:
   const std::vector<std::vector<uint64_t>>* expert_counts() const override { return &counts_; }
+  // Attention/output weights plus every expert tensor (repacked per expert: see
+  // Model::repack_weights, which requires the row group to divide the rows of one expert).
+  void matmul_weights(std::vector<Weight*>& out) override {
+    DecoderBase::matmul_weights(out);
+    for (MoeLayer& l : moe_)
+      for (Weight* w : {&l.gate_exps, &l.up_exps, &l.down_exps})
+        if (*w) out.push_back(w);
+  }
 
  protected:
   MoeDecoder(std::shared_ptr<const gguf::File> file, const std::string& arch);
