@@ -120,6 +120,34 @@ TEST(JinjaLimits, HugeLoopsAndStringsStop) {
   EXPECT_EQ(render("{% for i in range(300) %}{% endfor %}ok", ojson::object(), false, small), "ok");
 }
 
+TEST(JinjaLimits, DeeplyNestedValuesStop) {
+  // Values are printed and freed recursively, so their nesting is bounded.
+  EXPECT_NE(render_error("{% set ns = namespace(l=[]) %}{% for i in range(2000) %}{% set ns.l = [ns.l] %}{% endfor %}")
+                .find("nested deeper"),
+            std::string::npos);
+  // A namespace holding itself can be used but not printed (the reference overflows its stack).
+  EXPECT_EQ(render("{% set ns = namespace() %}{% set ns.me = ns %}{{ ns.me.me.me is defined }}"), "true");
+  EXPECT_NE(render_error("{% set ns = namespace() %}{% set ns.me = ns %}{{ ns }}"), "");
+  // Data nested deeper than kMaxDataDepth is refused before rendering.
+  ojson deep = 1;
+  for (int i = 0; i < 300; ++i) deep = ojson::array({deep});
+  EXPECT_NE(render_error("{{ d | length }}", {{"d", deep}}), "");
+  // A very long operator chain is too deep to evaluate, and is freed without recursion.
+  std::string chain = "{{ 1";
+  for (int i = 0; i < 20000; ++i) chain += " + 1";
+  chain += " }}";
+  EXPECT_NE(render_error(chain).find("recursion"), std::string::npos);
+}
+
+TEST(JinjaLimits, CopyingWorkIsCharged) {
+  // Each slice copies the list: 60 slices of 20000 items are 1.2M units of work.
+  RenderSettings small;
+  small.limits.max_steps = 1'000'000;
+  const char* src = "{% set l = range(20000) %}{% for i in range(60) %}{% set x = l[1:] %}{% endfor %}ok";
+  EXPECT_NE(render_error(src, ojson::object(), false, small).find("steps"), std::string::npos);
+  EXPECT_EQ(render(src), "ok");
+}
+
 TEST(JinjaErrors, NonObjectContextIsRejected) {
   EXPECT_THROW(Template("x").render(ojson::array()), TemplateError);
   EXPECT_EQ(Template("x").render(nullptr), "x");
