@@ -28,6 +28,18 @@ static HEARTH_AI __m256i loadu256(const void* p) { return _mm256_loadu_si256(sta
 static HEARTH_AI __m128i loadu128(const void* p) { return _mm_loadu_si128(static_cast<const __m128i*>(p)); }
 static HEARTH_AI float h2f(uint16_t h) { return _cvtsh_ss(h); }
 
+// Software prefetch of the block ~2 KiB ahead of `blk` in the same row (a GEMV row is one
+// sequential stream, but blocks are read out of address order -- scales first, then the
+// quants, Q6_K's ql / qh alternately -- which the hardware prefetcher follows poorly; measured
+// +25% from DRAM for Q6_K). Past the row's end this touches the next row or unmapped memory:
+// prefetches never fault.
+static HEARTH_AI void prefetch_ahead(const void* blk, int block_bytes) {
+  const char* pf = static_cast<const char*>(blk) + (2048 / block_bytes + 1) * block_bytes;
+#pragma GCC unroll 4
+  for (int i = 0; i < block_bytes; i += 64) _mm_prefetch(pf + i, _MM_HINT_T0);
+  _mm_prefetch(pf + block_bytes - 1, _MM_HINT_T0);
+}
+
 static HEARTH_AI float hsum8(__m256 v) {
   __m128 lo = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
   lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
@@ -112,10 +124,7 @@ static HEARTH_AI void rows_q4_k(int64_t nb, const uint8_t* w, size_t ws, const B
     #pragma GCC unroll 64
     for (int r = 0; r < R; ++r) {
       const BlockQ4_K& x = reinterpret_cast<const BlockQ4_K*>(w + size_t(r) * ws)[i];
-      const char* pf = reinterpret_cast<const char*>(&x + 16);  // see rows_q6_k
-      _mm_prefetch(pf, _MM_HINT_T0);
-      _mm_prefetch(pf + 64, _MM_HINT_T0);
-      _mm_prefetch(pf + 143, _MM_HINT_T0);
+      prefetch_ahead(&x, int(sizeof(x)));
       const __m256i sm16 = _mm256_cvtepu8_epi16(unpack_scales_k4(x.scales));
       const __m128i mprod = _mm_madd_epi16(_mm256_extracti128_si256(sm16, 1), bs);
       accm[r] = _mm_fmadd_ps(_mm_cvtepi32_ps(mprod), _mm_set1_ps(h2f(x.dmin) * y.d), accm[r]);
@@ -160,6 +169,7 @@ static HEARTH_AI void rows_q5_k(int64_t nb, const uint8_t* w, size_t ws, const B
     #pragma GCC unroll 64
     for (int r = 0; r < R; ++r) {
       const BlockQ5_K& x = reinterpret_cast<const BlockQ5_K*>(w + size_t(r) * ws)[i];
+      prefetch_ahead(&x, int(sizeof(x)));
       const __m256i sm16 = _mm256_cvtepu8_epi16(unpack_scales_k4(x.scales));
       const __m128i mprod = _mm_madd_epi16(_mm256_extracti128_si256(sm16, 1), bs);
       accm[r] = _mm_fmadd_ps(_mm_cvtepi32_ps(mprod), _mm_set1_ps(h2f(x.dmin) * y.d), accm[r]);
@@ -198,13 +208,7 @@ static HEARTH_AI void rows_q6_k(int64_t nb, const uint8_t* w, size_t ws, const B
     #pragma GCC unroll 64
     for (int r = 0; r < R; ++r) {
       const BlockQ6_K& x = reinterpret_cast<const BlockQ6_K*>(w + size_t(r) * ws)[i];
-      // The block is read out of address order (scales, then ql and qh alternately), which
-      // the hardware prefetcher follows poorly: fetch 4 blocks ahead explicitly.
-      const char* pf = reinterpret_cast<const char*>(&x + 24);
-      _mm_prefetch(pf, _MM_HINT_T0);
-      _mm_prefetch(pf + 64, _MM_HINT_T0);
-      _mm_prefetch(pf + 128, _MM_HINT_T0);
-      _mm_prefetch(pf + 209, _MM_HINT_T0);
+      prefetch_ahead(&x, int(sizeof(x)));
       const __m128i s8 = loadu128(x.scales);
       const __m256i corr = _mm256_madd_epi16(_mm256_cvtepi8_epi16(s8), bsums);
       __m256i s0 = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(corr, 5));
@@ -247,6 +251,7 @@ static HEARTH_AI void rows_q3_k(int64_t nb, const uint8_t* w, size_t ws, const B
     #pragma GCC unroll 64
     for (int r = 0; r < R; ++r) {
       const BlockQ3_K& x = reinterpret_cast<const BlockQ3_K*>(w + size_t(r) * ws)[i];
+      prefetch_ahead(&x, int(sizeof(x)));
       const __m128i s8 = unpack_scales_q3k(x.scales);
       const __m256i corr = _mm256_madd_epi16(_mm256_cvtepi8_epi16(s8), bsums);
       __m256i s0 = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(corr, 2));
@@ -293,6 +298,7 @@ static HEARTH_AI void rows_q2_k(int64_t nb, const uint8_t* w, size_t ws, const B
     #pragma GCC unroll 64
     for (int r = 0; r < R; ++r) {
       const BlockQ2_K& x = reinterpret_cast<const BlockQ2_K*>(w + size_t(r) * ws)[i];
+      prefetch_ahead(&x, int(sizeof(x)));
       const __m128i s8 = loadu128(x.scales);
       const __m256i mins = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(s8, 4), m4));
       accm[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_madd_epi16(mins, bsums)),
@@ -339,6 +345,7 @@ static HEARTH_AI void rows_iq4_xs(int64_t nb, const uint8_t* w, size_t ws, const
     #pragma GCC unroll 64
     for (int r = 0; r < R; ++r) {
       const BlockIq4Xs& x = reinterpret_cast<const BlockIq4Xs*>(w + size_t(r) * ws)[i];
+      prefetch_ahead(&x, int(sizeof(x)));
       // Step p covers sub-blocks 2p (low 128-bit half) and 2p+1 (high half): scales as int16
       // [ls0 ls2 ls4 ls6 0 0 0 0 | ls1 ls3 ls5 ls7 0 0 0 0] - 32, picked by bcast16(sc, p).
       const __m128i ls8 = iq4xs_scales(x);
