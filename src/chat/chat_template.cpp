@@ -1,7 +1,6 @@
 // ChatTemplate (see chat_template.h): builds the template context the way transformers does
 // (messages, tools, add_generation_prompt, special tokens, extra kwargs) and renders it.
 // Compiled through src/cli/cmd_template.cpp until the build globs src/chat/ (see there).
-#ifdef HEARTH_CHAT_UNITY_BUILD
 #include "chat/chat_template.h"
 
 namespace hearth::chat {
@@ -58,4 +57,3 @@ std::string ChatTemplate::render(const nlohmann::ordered_json& messages, const R
 
 }  // namespace hearth::chat
 
-#endif  // HEARTH_CHAT_UNITY_BUILD

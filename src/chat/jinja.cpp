@@ -1,6 +1,5 @@
 // Template: ties the lexer, parser and interpreter together (see jinja.h).
 // Compiled through src/cli/cmd_template.cpp until the build globs src/chat/ (see there).
-#ifdef HEARTH_CHAT_UNITY_BUILD
 #include "chat/jinja.h"
 
 #include "chat/jinja_lexer.h"
@@ -36,4 +35,3 @@ std::string Template::render(const nlohmann::ordered_json& context, const Render
 
 }  // namespace hearth::chat::jinja
 
-#endif  // HEARTH_CHAT_UNITY_BUILD

@@ -2,7 +2,6 @@
 // and the global functions, each mirroring @huggingface/jinja's runtime. Extensions (names the
 // reference does not know at all) are marked and listed in docs/CHAT_TEMPLATES.md.
 // Compiled through src/cli/cmd_template.cpp until the build globs src/chat/ (see there).
-#ifdef HEARTH_CHAT_UNITY_BUILD
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -989,4 +988,3 @@ Value Interpreter::apply_filter(const Value& operand, const Node& filter, const 
 
 }  // namespace hearth::chat::jinja
 
-#endif  // HEARTH_CHAT_UNITY_BUILD

@@ -2,7 +2,6 @@
 // scopes, following @huggingface/jinja's Interpreter method by method. Filters, tests, member
 // builtins and global functions live in jinja_builtins.cpp.
 // Compiled through src/cli/cmd_template.cpp until the build globs src/chat/ (see there).
-#ifdef HEARTH_CHAT_UNITY_BUILD
 #include "chat/jinja_interpreter.h"
 
 #include <algorithm>
@@ -627,4 +626,3 @@ Value Interpreter::exec_call_statement(const Node& n, const EnvPtr& env) {
 
 }  // namespace hearth::chat::jinja
 
-#endif  // HEARTH_CHAT_UNITY_BUILD

@@ -1,7 +1,6 @@
 // Jinja lexer (see jinja_lexer.h): a faithful port of @huggingface/jinja's preprocess() and
 // tokenize(), working on UTF-8 with a map from every byte back to the original source offset.
 // Compiled through src/cli/cmd_template.cpp until the build globs src/chat/ (see there).
-#ifdef HEARTH_CHAT_UNITY_BUILD
 #include "chat/jinja_lexer.h"
 
 #include "chat/jinja_unicode.h"
@@ -534,4 +533,3 @@ std::vector<Token> tokenize(std::string_view source, bool raw_blocks) {
 
 }  // namespace hearth::chat::jinja
 
-#endif  // HEARTH_CHAT_UNITY_BUILD

@@ -1,7 +1,6 @@
 // Jinja parser (see jinja_parser.h). Function names follow the reference parser so the two can
 // be compared side by side; nesting depth is bounded so hostile templates cannot blow the stack.
 // Compiled through src/cli/cmd_template.cpp until the build globs src/chat/ (see there).
-#ifdef HEARTH_CHAT_UNITY_BUILD
 #include "chat/jinja_parser.h"
 
 #include <cstdlib>
@@ -780,4 +779,3 @@ NodePtr parse(std::string_view source, std::vector<Token> tokens, bool test_argu
 
 }  // namespace hearth::chat::jinja
 
-#endif  // HEARTH_CHAT_UNITY_BUILD

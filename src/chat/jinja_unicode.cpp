@@ -1,7 +1,6 @@
 // Unicode helpers with JavaScript semantics (see jinja_unicode.h); case tables are generated
 // from the reference's JavaScript engine by unicode_tables_gen.mjs.
 // Compiled through src/cli/cmd_template.cpp until the build globs src/chat/ (see there).
-#ifdef HEARTH_CHAT_UNITY_BUILD
 #include "chat/jinja_unicode.h"
 
 #include <algorithm>
@@ -330,4 +329,3 @@ std::string js_to_lower(std::string_view s) {
 
 }  // namespace hearth::chat::jinja
 
-#endif  // HEARTH_CHAT_UNITY_BUILD

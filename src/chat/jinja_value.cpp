@@ -1,7 +1,6 @@
 // JavaScript semantics of Jinja runtime values (see jinja_value.h): printing, JSON, equality,
 // truthiness, number parsing and ordering, exactly as @huggingface/jinja computes them.
 // Compiled through src/cli/cmd_template.cpp until the build globs src/chat/ (see there).
-#ifdef HEARTH_CHAT_UNITY_BUILD
 #include "chat/jinja_value.h"
 
 #include <algorithm>
@@ -739,4 +738,3 @@ Value from_json(const nlohmann::ordered_json& j, int depth) {
 
 }  // namespace hearth::chat::jinja
 
-#endif  // HEARTH_CHAT_UNITY_BUILD

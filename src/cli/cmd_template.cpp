@@ -209,16 +209,3 @@ void add_template_command(CLI::App& app) {
 }
 
 }  // namespace hearth::cli
-
-// src/chat/ is not in the root CMakeLists.txt source glob yet, so the chat module is compiled
-// as part of this file; each src/chat/*.cpp compiles to nothing on its own. Once the glob lists
-// src/chat/*.cpp, delete this block and the HEARTH_CHAT_UNITY_BUILD guards in src/chat/.
-#define HEARTH_CHAT_UNITY_BUILD
-#include "chat/chat_template.cpp"
-#include "chat/jinja.cpp"
-#include "chat/jinja_builtins.cpp"
-#include "chat/jinja_interpreter.cpp"
-#include "chat/jinja_lexer.cpp"
-#include "chat/jinja_parser.cpp"
-#include "chat/jinja_unicode.cpp"
-#include "chat/jinja_value.cpp"
