@@ -1,6 +1,5 @@
 // ChatTemplate (see chat_template.h): builds the template context the way transformers does
 // (messages, tools, add_generation_prompt, special tokens, extra kwargs) and renders it.
-// Compiled through src/cli/cmd_template.cpp until the build globs src/chat/ (see there).
 #include "chat/chat_template.h"
 
 namespace hearth::chat {

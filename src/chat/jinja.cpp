@@ -1,5 +1,4 @@
 // Template: ties the lexer, parser and interpreter together (see jinja.h).
-// Compiled through src/cli/cmd_template.cpp until the build globs src/chat/ (see there).
 #include "chat/jinja.h"
 
 #include "chat/jinja_lexer.h"

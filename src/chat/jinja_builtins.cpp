@@ -1,7 +1,6 @@
 // Jinja builtins (see jinja_interpreter.h): filters, tests, methods of strings/arrays/objects
 // and the global functions, each mirroring @huggingface/jinja's runtime. Extensions (names the
 // reference does not know at all) are marked and listed in docs/CHAT_TEMPLATES.md.
-// Compiled through src/cli/cmd_template.cpp until the build globs src/chat/ (see there).
 #include <algorithm>
 #include <cmath>
 #include <cstdio>

@@ -1,7 +1,6 @@
 // Jinja interpreter core (see jinja_interpreter.h): expressions, operators, statements and
 // scopes, following @huggingface/jinja's Interpreter method by method. Filters, tests, member
 // builtins and global functions live in jinja_builtins.cpp.
-// Compiled through src/cli/cmd_template.cpp until the build globs src/chat/ (see there).
 #include "chat/jinja_interpreter.h"
 
 #include <algorithm>

@@ -1,6 +1,5 @@
 // Jinja lexer (see jinja_lexer.h): a faithful port of @huggingface/jinja's preprocess() and
 // tokenize(), working on UTF-8 with a map from every byte back to the original source offset.
-// Compiled through src/cli/cmd_template.cpp until the build globs src/chat/ (see there).
 #include "chat/jinja_lexer.h"
 
 #include "chat/jinja_unicode.h"

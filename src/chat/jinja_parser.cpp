@@ -1,6 +1,5 @@
 // Jinja parser (see jinja_parser.h). Function names follow the reference parser so the two can
 // be compared side by side; nesting depth is bounded so hostile templates cannot blow the stack.
-// Compiled through src/cli/cmd_template.cpp until the build globs src/chat/ (see there).
 #include "chat/jinja_parser.h"
 
 #include <cstdlib>

@@ -1,6 +1,5 @@
 // Unicode helpers with JavaScript semantics (see jinja_unicode.h); case tables are generated
 // from the reference's JavaScript engine by unicode_tables_gen.mjs.
-// Compiled through src/cli/cmd_template.cpp until the build globs src/chat/ (see there).
 #include "chat/jinja_unicode.h"
 
 #include <algorithm>

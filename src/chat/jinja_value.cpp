@@ -1,6 +1,5 @@
 // JavaScript semantics of Jinja runtime values (see jinja_value.h): printing, JSON, equality,
 // truthiness, number parsing and ordering, exactly as @huggingface/jinja computes them.
-// Compiled through src/cli/cmd_template.cpp until the build globs src/chat/ (see there).
 #include "chat/jinja_value.h"
 
 #include <algorithm>
