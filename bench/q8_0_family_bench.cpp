@@ -223,7 +223,7 @@ const bool kRegistered = [] {
     for (bool rp : {false, true})
       benchmark::RegisterBenchmark(((rp ? "Q80/GemmRepacked/" : "Q80/Gemm/") + name).c_str(),
                                    BM_Gemm, t, rp)
-          ->Args({1, 512})->Args({2, 512})->Args({2, 16})->Args({1, 4})
+          ->Args({1, 512})->Args({2, 512})->Args({2, 16})->Args({1, 4})->Args({1, 2})
           ->UseRealTime()->Unit(benchmark::kMillisecond);
   }
   benchmark::RegisterBenchmark("Q80/QuantizeAct/q8_0", BM_QuantizeAct, DType::Q8_0);

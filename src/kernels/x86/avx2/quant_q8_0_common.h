@@ -74,9 +74,11 @@ static inline void pin(__m256i& v) { asm("" : "+x"(v)); }
 
 // 16 packed bytes -> 32 nibbles: low nibbles in bytes 0..15, high nibbles in bytes 16..31
 // (Q4_0's element order: element j is the low nibble of qs[j], element j+16 the high one).
+// (One broadcast load, then the upper 128-bit lane shifted right by 4 bits per dword: a byte's
+// high nibble lands in its low nibble; what spills in from the next byte is masked off.)
 static inline __m256i unpack_nibbles(const uint8_t* qs) {
-  const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
-  const __m256i both = _mm256_set_m128i(_mm_srli_epi16(x, 4), x);
+  const __m256i x = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(qs)));
+  const __m256i both = _mm256_srlv_epi32(x, _mm256_setr_epi32(0, 0, 0, 0, 4, 4, 4, 4));
   return _mm256_and_si256(both, _mm256_set1_epi8(0x0F));
 }
 
@@ -355,7 +357,11 @@ static void gemm_direct(int64_t n, const uint8_t* w, size_t w_stride, int64_t r0
 //         kMR activation rows at a time: the micro-kernel, 8 x kMR f32 accumulators
 // y is written on the first k-panel and accumulated on the next ones.
 
-constexpr int64_t kPackMinRows = 6;  // below this the direct kernel wins (weights read once)
+// Smallest m_rows that goes through the packed panel: the GGUF-layout direct kernel decodes every
+// block once per activation row, so packing (once per 8 rows and k-panel) wins from m = 2;
+// the repacked layout's direct kernel decodes cheaply and wins up to m = 5 (bench, m = 2 / 4).
+constexpr int64_t kPackMinRows = 2;
+constexpr int64_t kPackMinRowsRepacked = 6;
 constexpr int kKB = 32;              // k-panel: 32 chunks = 1024 elements (wq = 8 KiB)
 constexpr int kMC = 64;              // m-panel: activation rows whose side data is cached
 // Activation rows per micro-kernel call (<= 6): 8 x kMR f32 accumulators plus kMR int16 or

@@ -3,9 +3,9 @@
 // Must match the scalar reference (kernels/reference/quant_dot.cpp); anonymous namespace only.
 //
 // Layout of the work (see docs/KERNELS.md, "AVX2: Q8_0-activation family"):
-//  - m_rows < kPackMinRows (decode): a direct kernel streams 4 weight rows at a time straight from
-//    the GGUF layout and dots each 32-element block with the activation block (memory-bound);
-//  - m_rows >= kPackMinRows (prefill): weights are unpacked per group of 8 rows and a k-panel
+//  - m_rows == 1 (decode): a direct kernel streams 4 weight rows at a time straight from the
+//    GGUF layout and dots each 32-element block with the activation block (memory-bound);
+//  - m_rows >= kPackMinRows (2; prefill and small batches): weights are unpacked per group of 8 rows and a k-panel
 //    into an L1-resident buffer of int8 values interleaved 4 bytes per row (one 256-bit register
 //    = 4 consecutive elements of 8 rows); each activation's 4 bytes are broadcast and multiplied
 //    with _mm256_maddubs_epi16, so one register of int16/int32 lanes holds 8 rows' partial dots

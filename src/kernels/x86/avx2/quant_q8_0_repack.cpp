@@ -277,7 +277,7 @@ template <class T>
 static void gemm_rp_small(int64_t n, const uint8_t* w, size_t w_stride, int64_t r0, int64_t r1,
                           const uint8_t* a, size_t a_stride, int64_t m_rows, float* y,
                           int64_t ldy) {
-  static_assert(kPackMinRows <= 8, "side buffers hold kPackMinRows - 1 activation rows");
+  static_assert(kPackMinRowsRepacked <= 9, "side buffers hold up to 8 activation rows");
   const int64_t nb = n / kQK;
   float dy[8 * kKBD];        // [m][kKBD]
   int32_t offs[8 * kKBD];    // [m][kKBD]
@@ -313,7 +313,7 @@ static void gemm_repacked(int64_t n, const void* w, size_t w_stride, int64_t r0,
   const auto* wb = static_cast<const uint8_t*>(w);
   const auto* ab = static_cast<const uint8_t*>(a);
   if (r0 >= r1 || m_rows <= 0) return;
-  if (m_rows < kPackMinRows)
+  if (m_rows < kPackMinRowsRepacked)
     gemm_rp_small<T>(n, wb, w_stride, r0, r1, ab, a_stride, m_rows, y, ldy);
   else
     gemm_packed<T>(n, wb, w_stride, r0, r1, ab, a_stride, m_rows, y, ldy, pack_group_rp<T>);
