@@ -223,28 +223,6 @@ static void unpack_iq4_xs(const void* blk, RowBlock& o) {
 
 using UnpackFn = void (*)(const void* blk, RowBlock& o);
 
-// 8x8 transpose of 32-bit elements: out[j] = [in[0][j] .. in[7][j]].
-static HEARTH_AI void transpose8x8(const __m256i in[8], __m256i out[8]) {
-  __m256i t[8], u[8];
-  #pragma GCC unroll 64
-  for (int i = 0; i < 4; ++i) {
-    t[2 * i] = _mm256_unpacklo_epi32(in[2 * i], in[2 * i + 1]);
-    t[2 * i + 1] = _mm256_unpackhi_epi32(in[2 * i], in[2 * i + 1]);
-  }
-  #pragma GCC unroll 64
-  for (int i = 0; i < 2; ++i) {  // rows 4i .. 4i+3
-    u[4 * i + 0] = _mm256_unpacklo_epi64(t[4 * i], t[4 * i + 2]);
-    u[4 * i + 1] = _mm256_unpackhi_epi64(t[4 * i], t[4 * i + 2]);
-    u[4 * i + 2] = _mm256_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
-    u[4 * i + 3] = _mm256_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
-  }
-  #pragma GCC unroll 64
-  for (int j = 0; j < 4; ++j) {
-    out[j] = _mm256_permute2x128_si256(u[j], u[4 + j], 0x20);
-    out[j + 4] = _mm256_permute2x128_si256(u[j], u[4 + j], 0x31);
-  }
-}
-
 // Unpack super-blocks [kb0, kb0 + kc) of weight rows r .. r+valid-1 (rows ws bytes apart) into
 // panel[0 .. kc). Missing rows (valid < 8) are zero: they contribute nothing and are not stored.
 static void unpack_panel(UnpackFn unpack, size_t block_bytes, const uint8_t* w, size_t ws, int valid,
@@ -260,7 +238,7 @@ static void unpack_panel(UnpackFn unpack, size_t block_bytes, const uint8_t* w, 
     for (int kk = 0; kk < 8; ++kk) {  // 32 elements = 8 steps
       #pragma GCC unroll 64
       for (int r = 0; r < 8; ++r) in[r] = loadu256(rb[r].u + 32 * kk);
-      transpose8x8(in, out);
+      transpose8x8_epi32(in, out);
       #pragma GCC unroll 64
       for (int j = 0; j < 8; ++j) storeu256(p.q[8 * kk + j], out[j]);
     }
@@ -268,13 +246,13 @@ static void unpack_panel(UnpackFn unpack, size_t block_bytes, const uint8_t* w, 
     for (int h = 0; h < 2; ++h) {
       #pragma GCC unroll 64
       for (int r = 0; r < 8; ++r) in[r] = loadu256(rb[r].sc + 8 * h);
-      transpose8x8(in, out);
+      transpose8x8_epi32(in, out);
       #pragma GCC unroll 64
       for (int j = 0; j < 8; ++j) storeu256(p.sc[8 * h + j], out[j]);
     }
     #pragma GCC unroll 64
     for (int r = 0; r < 8; ++r) in[r] = loadu256(rb[r].mn);
-    transpose8x8(in, out);
+    transpose8x8_epi32(in, out);
     #pragma GCC unroll 64
     for (int j = 0; j < 8; ++j) storeu256(p.mn[j], out[j]);
     #pragma GCC unroll 64

@@ -45,6 +45,8 @@ static HEARTH_AI __m256i bcast4(const int8_t* p) {
 // ---------------------------------------------------------------------------------------------
 // Repack: rows multiple of 8, n multiple of 256, src and dst distinct buffers of equal size.
 
+// The quants of 8 rows are transposed 32 bytes at a time (8 dwords per row -> 8 vectors of one
+// dword per row), so repacking runs at memory speed (it is done once per weight at load).
 static void repack_q4_k(const void* src, void* dst, int64_t rows, int64_t n) {
   const int64_t nb = n / kQK_K;
   const auto* x = static_cast<const BlockQ4_K*>(src);
@@ -52,13 +54,18 @@ static void repack_q4_k(const void* src, void* dst, int64_t rows, int64_t n) {
   for (int64_t g = 0; g < rows / 8; ++g)
     for (int64_t b = 0; b < nb; ++b) {
       BlockQ4_Kx8& ob = o[g * nb + b];
+      const BlockQ4_K* xr[8];
       for (int r = 0; r < 8; ++r) {
-        const BlockQ4_K& xb = x[(8 * g + r) * nb + b];
-        ob.d[r] = xb.d;
-        ob.dmin[r] = xb.dmin;
-        for (int part = 0; part < 3; ++part) std::memcpy(ob.scales + 32 * part + 4 * r, xb.scales + 4 * part, 4);
-        for (int c = 0; c < 4; ++c)
-          for (int l4 = 0; l4 < 8; ++l4) std::memcpy(ob.qs + ((8 * c + l4) * 8 + r) * 4, xb.qs + 32 * c + 4 * l4, 4);
+        xr[r] = &x[(8 * g + r) * nb + b];
+        ob.d[r] = xr[r]->d;
+        ob.dmin[r] = xr[r]->dmin;
+        for (int part = 0; part < 3; ++part) std::memcpy(ob.scales + 32 * part + 4 * r, xr[r]->scales + 4 * part, 4);
+      }
+      __m256i in[8], out[8];
+      for (int c = 0; c < 4; ++c) {
+        for (int r = 0; r < 8; ++r) in[r] = loadu256(xr[r]->qs + 32 * c);
+        transpose8x8_epi32(in, out);
+        for (int l4 = 0; l4 < 8; ++l4) _mm256_storeu_si256(reinterpret_cast<__m256i*>(ob.qs + (8 * c + l4) * 32), out[l4]);
       }
     }
 }
@@ -70,16 +77,21 @@ static void repack_q6_k(const void* src, void* dst, int64_t rows, int64_t n) {
   for (int64_t g = 0; g < rows / 8; ++g)
     for (int64_t b = 0; b < nb; ++b) {
       BlockQ6_Kx8& ob = o[g * nb + b];
+      const BlockQ6_K* xr[8];
       for (int r = 0; r < 8; ++r) {
-        const BlockQ6_K& xb = x[(8 * g + r) * nb + b];
-        ob.d[r] = xb.d;
-        for (int j = 0; j < 16; ++j) ob.scales[8 * j + r] = xb.scales[j];
-        for (int h = 0; h < 2; ++h)
-          for (int l4 = 0; l4 < 8; ++l4) {
-            uint8_t* q = ob.q[8 * h + l4];
-            for (int p = 0; p < 2; ++p) std::memcpy(q + 32 * p + 4 * r, xb.ql + 64 * h + 32 * p + 4 * l4, 4);
-            std::memcpy(q + 64 + 4 * r, xb.qh + 32 * h + 4 * l4, 4);
-          }
+        xr[r] = &x[(8 * g + r) * nb + b];
+        ob.d[r] = xr[r]->d;
+        for (int j = 0; j < 16; ++j) ob.scales[8 * j + r] = xr[r]->scales[j];
+      }
+      __m256i in[8], out[8];
+      for (int h = 0; h < 2; ++h) {
+        for (int part = 0; part < 3; ++part) {  // ql part 0, ql part 1, qh
+          for (int r = 0; r < 8; ++r)
+            in[r] = loadu256(part < 2 ? xr[r]->ql + 64 * h + 32 * part : xr[r]->qh + 32 * h);
+          transpose8x8_epi32(in, out);
+          for (int l4 = 0; l4 < 8; ++l4)
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(ob.q[8 * h + l4] + 32 * part), out[l4]);
+        }
       }
     }
 }
