@@ -11,6 +11,7 @@ export function qwen3Tokenizer(oracleDir) {
 
 // Builds (once per hearth binary) a synthetic qwen3 with the real Qwen3 vocabulary and template.
 export function synthModel(hearthBin, oracleDir, workDir, preset = "tiny", type = "q8_0") {
+  fs.mkdirSync(workDir, {recursive: true});
   const out = path.join(workDir, `server-qwen3-${preset}-${type}.gguf`);
   const fresh = fs.existsSync(out) && fs.statSync(out).mtimeMs > fs.statSync(hearthBin).mtimeMs;
   if (!fresh) {
