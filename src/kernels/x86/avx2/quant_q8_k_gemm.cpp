@@ -40,7 +40,7 @@ using namespace hearth::quant;
 #define HEARTH_AI __attribute__((always_inline)) inline
 
 constexpr int64_t kPanelMinRows = 6;  // activation rows from which the panel path pays off
-constexpr int64_t kMBlock = 64;       // activation rows per cache block (L2-resident)
+constexpr int64_t kMBlockBytes = 384 << 10;  // activation rows per cache block: ~384 KiB (L2)
 constexpr int64_t kKChunk = 8;        // super-blocks of a panel unpacked at a time (~23 KiB, L1)
 constexpr int kTileC = 4;             // activation rows per micro-kernel call
 
@@ -386,8 +386,12 @@ static void gemm_panels(const TypeKernels& tk, int64_t n, const void* w, size_t 
   const auto* wb = static_cast<const uint8_t*>(w);
   const auto* ab = static_cast<const uint8_t*>(a);
   alignas(32) float acc[kTileC * 8];
-  for (int64_t m0 = 0; m0 < m_rows; m0 += kMBlock) {
-    const int64_t mb = m_rows - m0 < kMBlock ? m_rows - m0 : kMBlock;
+  // Every panel sweeps the whole block of activation rows, so the block should stay in L2;
+  // bigger blocks mean fewer re-unpacks of each panel (one per block).
+  int64_t mblock = kMBlockBytes / int64_t(a_stride) / kTileC * kTileC;
+  mblock = mblock < 16 ? 16 : (mblock > 256 ? 256 : mblock);
+  for (int64_t m0 = 0; m0 < m_rows; m0 += mblock) {
+    const int64_t mb = m_rows - m0 < mblock ? m_rows - m0 : mblock;
     for (int64_t r = r0; r < r1; r += 8) {
       const int valid = int(r1 - r < 8 ? r1 - r : 8);
       for (int64_t kb0 = 0; kb0 < nb; kb0 += kchunk) {
