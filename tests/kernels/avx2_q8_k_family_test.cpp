@@ -279,7 +279,7 @@ TEST(Avx2Q8KFamily, RepackedLayouts) {
       const int64_t g = k->repack_rows[int(t)];
       for (int64_t m : {1, 2, 3, 5, 6, 13, 64}) check_repacked(k, t, 512, 3 * g, g, 3 * g, m, rng);
       check_repacked(k, t, 256, g, 0, g, 7, rng);          // one block
-      check_repacked(k, t, 2560, 2 * g, 0, 2 * g, 70, rng);  // several K chunks and m blocks
+      check_repacked(k, t, 10240, 2 * g, 0, 2 * g, 70, rng);  // several K chunks and m blocks
       ++checked;
     }
 #if defined(__x86_64__)
@@ -310,8 +310,8 @@ TEST(Avx2Q8KFamily, GemmMatchesReferenceShapes) {
       check_gemm(k, t, n2, 24, 0, 16, 64, rng);   // r1 inside
       check_gemm(k, t, is_float(t) ? 1 : 256, 19, 3, 19, 23, rng);  // one block / element
       check_gemm(k, t, is_float(t) ? 777 : 1280, 16, 0, 16, 20, rng);
-      // more than one K chunk / m block of the blocked kernels
-      check_gemm(k, t, is_float(t) ? 520 : 2560, 9, 0, 9, 70, rng);
+      // several K chunks (8 super-blocks) and m blocks (~384 KiB of activations: 32 rows here)
+      check_gemm(k, t, is_float(t) ? 520 : 10240, 9, 0, 9, 70, rng);
     }
 }
 
