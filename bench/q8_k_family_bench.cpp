@@ -234,13 +234,19 @@ HEARTH_GEMV_HOT(Q2_K)
 // Repacked (8-row interleaved) layouts where the table has one.
 BENCHMARK_CAPTURE(BM_Gemv, Q4_K_x8, DType::Q4_K, true)
     ->ArgsProduct({{1024, 4096}, {1, 2}})->ArgNames({"K", "threads"})->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Gemv, Q5_K_x8, DType::Q5_K, true)
+    ->ArgsProduct({{1024, 4096}, {1, 2}})->ArgNames({"K", "threads"})->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Gemv, Q6_K_x8, DType::Q6_K, true)
     ->ArgsProduct({{1024, 4096}, {1, 2}})->ArgNames({"K", "threads"})->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_GemvHot, Q4_K_x8, DType::Q4_K, true)
     ->ArgsProduct({{1024, 4096}, {1}})->ArgNames({"K", "threads"})->UseRealTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_GemvHot, Q5_K_x8, DType::Q5_K, true)
+    ->ArgsProduct({{1024, 4096}, {1}})->ArgNames({"K", "threads"})->UseRealTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_GemvHot, Q6_K_x8, DType::Q6_K, true)
     ->ArgsProduct({{1024, 4096}, {1}})->ArgNames({"K", "threads"})->UseRealTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_Gemm, Q4_K_x8, DType::Q4_K, true)->Arg(1)->Arg(2)->ArgName("threads")->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Gemm, Q5_K_x8, DType::Q5_K, true)->Arg(1)->Arg(2)->ArgName("threads")->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Gemm, Q6_K_x8, DType::Q6_K, true)->Arg(1)->Arg(2)->ArgName("threads")->UseRealTime()
     ->Unit(benchmark::kMillisecond);

@@ -453,7 +453,8 @@ HEARTH_PANEL_GEMM(iq4_xs, IQ4_XS, BlockIq4Xs, gs)
 void avx2_q8_k_panel_gemm_repacked(DType t, int64_t n, const void* w, size_t w_stride, int64_t r0,
                                    int64_t r1, const void* a, size_t a_stride, int64_t m_rows,
                                    float* y, int64_t ldy) {
-  const MicroFn* micro = t == DType::Q6_K ? g2_fns : g8_fns;
+  // int16 steps per madd as in the GGUF-layout instances below
+  const MicroFn* micro = t == DType::Q6_K ? g2_fns : (t == DType::Q5_K ? g4_fns : g8_fns);
   const TypeKernels tk = {t, true, nullptr, 0, micro, avx2_q8_k_repacked_rows_gemm(t)};
   gemm_panels(tk, n, w, w_stride, r0, r1, a, a_stride, m_rows, y, ldy);
 }

@@ -1,4 +1,4 @@
-// AVX2 repacked (8-row interleaved) layouts for Q4_K and Q6_K weights: the repack entries and
+// AVX2 repacked (8-row interleaved) layouts for Q4_K, Q5_K and Q6_K weights: the repack entries and
 // the GEMV / few-activation-row kernels that read them (the blocked GEMM for many rows is in
 // quant_q8_k_gemm.cpp). Static functions only (see CMakeLists.txt).
 //
@@ -62,6 +62,32 @@ static void repack_q4_k(const void* src, void* dst, int64_t rows, int64_t n) {
         for (int part = 0; part < 3; ++part) std::memcpy(ob.scales + 32 * part + 4 * r, xr[r]->scales + 4 * part, 4);
       }
       __m256i in[8], out[8];
+      for (int c = 0; c < 4; ++c) {
+        for (int r = 0; r < 8; ++r) in[r] = loadu256(xr[r]->qs + 32 * c);
+        transpose8x8_epi32(in, out);
+        for (int l4 = 0; l4 < 8; ++l4) _mm256_storeu_si256(reinterpret_cast<__m256i*>(ob.qs + (8 * c + l4) * 32), out[l4]);
+      }
+    }
+}
+
+static void repack_q5_k(const void* src, void* dst, int64_t rows, int64_t n) {
+  const int64_t nb = n / kQK_K;
+  const auto* x = static_cast<const BlockQ5_K*>(src);
+  auto* o = static_cast<BlockQ5_Kx8*>(dst);
+  for (int64_t g = 0; g < rows / 8; ++g)
+    for (int64_t b = 0; b < nb; ++b) {
+      BlockQ5_Kx8& ob = o[g * nb + b];
+      const BlockQ5_K* xr[8];
+      for (int r = 0; r < 8; ++r) {
+        xr[r] = &x[(8 * g + r) * nb + b];
+        ob.d[r] = xr[r]->d;
+        ob.dmin[r] = xr[r]->dmin;
+        for (int part = 0; part < 3; ++part) std::memcpy(ob.scales + 32 * part + 4 * r, xr[r]->scales + 4 * part, 4);
+      }
+      __m256i in[8], out[8];
+      for (int r = 0; r < 8; ++r) in[r] = loadu256(xr[r]->qh);
+      transpose8x8_epi32(in, out);
+      for (int l4 = 0; l4 < 8; ++l4) _mm256_storeu_si256(reinterpret_cast<__m256i*>(ob.qh + 32 * l4), out[l4]);
       for (int c = 0; c < 4; ++c) {
         for (int r = 0; r < 8; ++r) in[r] = loadu256(xr[r]->qs + 32 * c);
         transpose8x8_epi32(in, out);
@@ -208,6 +234,67 @@ static HEARTH_AI void group_q4_k(int64_t nb, const BlockQ4_Kx8* x, const BlockQ8
   for (int c = 0; c < C; ++c) _mm256_storeu_ps(out + c * ldo, _mm256_sub_ps(acc[c], accm[c]));
 }
 
+// Bit `bit` of every byte of h moved to bit 4 (value 16), other bits cleared.
+static HEARTH_AI __m256i bit_to_16(__m256i h, int bit) {
+  const __m256i m = _mm256_set1_epi8(0x10);
+  if (bit < 4) return _mm256_and_si256(_mm256_slli_epi16(h, 4 - bit), m);
+  if (bit == 4) return _mm256_and_si256(h, m);
+  return _mm256_and_si256(_mm256_srli_epi16(h, bit - 4), m);
+}
+
+// Q5_K: Q4_K with levels nibble + 16 * (bit 2c / 2c+1 of qh) (<= 31: int16 sums of 4 steps).
+static HEARTH_AI void group_q5_k(int64_t nb, const BlockQ5_Kx8* x, const BlockQ8_K* const* a, float* out,
+                                 int64_t ldo, const int C) {
+  const __m256i m4 = _mm256_set1_epi8(0x0F);
+  __m256 acc[2], accm[2];
+#pragma GCC unroll 2
+  for (int c = 0; c < C; ++c) acc[c] = _mm256_setzero_ps(), accm[c] = _mm256_setzero_ps();
+  for (int64_t b = 0; b < nb; ++b) {
+    const BlockQ5_Kx8& X = x[b];
+    prefetch_bytes(&x[b + kPrefetchBlocks], int(sizeof(BlockQ5_Kx8)));
+    const Q4KScales s = q4k_scales(X.scales);
+    const __m256 d = _mm256_cvtph_ps(loadu128(X.d)), dmin = _mm256_cvtph_ps(loadu128(X.dmin));
+    const __m256i mn0 = pair_rows16(s.m_lo, 0), mn1 = pair_rows16(s.m_lo, 2);
+    const __m256i mn2 = pair_rows16(s.m_hi, 0), mn3 = pair_rows16(s.m_hi, 2);
+#pragma GCC unroll 2
+    for (int c = 0; c < C; ++c) {
+      const BlockQ8_K& y = a[c][b];
+      const __m128i bp = _mm_hadd_epi16(loadu128(y.bsums), loadu128(y.bsums + 8));
+      __m256i msum = _mm256_madd_epi16(mn0, _mm256_set1_epi32(_mm_extract_epi32(bp, 0)));
+      msum = _mm256_add_epi32(msum, _mm256_madd_epi16(mn1, _mm256_set1_epi32(_mm_extract_epi32(bp, 1))));
+      msum = _mm256_add_epi32(msum, _mm256_madd_epi16(mn2, _mm256_set1_epi32(_mm_extract_epi32(bp, 2))));
+      msum = _mm256_add_epi32(msum, _mm256_madd_epi16(mn3, _mm256_set1_epi32(_mm_extract_epi32(bp, 3))));
+      __m256i isum = _mm256_setzero_si256();
+#pragma GCC unroll 4
+      for (int ch = 0; ch < 4; ++ch) {
+        const __m256i sv = ch < 2 ? s.sc_lo : s.sc_hi;
+        const __m256i sclo = dup_rows16(sv, (2 * ch) % 4), schi = dup_rows16(sv, (2 * ch + 1) % 4);
+#pragma GCC unroll 2
+        for (int q4 = 0; q4 < 2; ++q4) {  // two runs of 4 steps (levels <= 31)
+          __m256i slo = _mm256_setzero_si256(), shi = _mm256_setzero_si256();
+#pragma GCC unroll 4
+          for (int l = 0; l < 4; ++l) {
+            const int l4 = 4 * q4 + l;
+            const __m256i w = loadu256(X.qs + (8 * ch + l4) * 32);
+            const __m256i h = loadu256(X.qh + 32 * l4);
+            const __m256i ulo = _mm256_or_si256(_mm256_and_si256(w, m4), bit_to_16(h, 2 * ch));
+            const __m256i uhi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(w, 4), m4), bit_to_16(h, 2 * ch + 1));
+            slo = _mm256_add_epi16(slo, _mm256_maddubs_epi16(ulo, bcast4(y.qs + 64 * ch + 4 * l4)));
+            shi = _mm256_add_epi16(shi, _mm256_maddubs_epi16(uhi, bcast4(y.qs + 64 * ch + 32 + 4 * l4)));
+          }
+          isum = _mm256_add_epi32(isum, _mm256_madd_epi16(slo, sclo));
+          isum = _mm256_add_epi32(isum, _mm256_madd_epi16(shi, schi));
+        }
+      }
+      const __m256 da = _mm256_set1_ps(y.d);
+      acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_mul_ps(d, da), acc[c]);
+      accm[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(msum), _mm256_mul_ps(dmin, da), accm[c]);
+    }
+  }
+#pragma GCC unroll 2
+  for (int c = 0; c < C; ++c) _mm256_storeu_ps(out + c * ldo, _mm256_sub_ps(acc[c], accm[c]));
+}
+
 // Q6_K: u = q + 32; isum = sum_j sc_j * (sum u * a - 32 * bsums[j]); result = d * d_a * isum.
 static HEARTH_AI void group_q6_k(int64_t nb, const BlockQ6_Kx8* x, const BlockQ8_K* const* a, float* out,
                                  int64_t ldo, const int C) {
@@ -299,6 +386,7 @@ static HEARTH_AI void group_q6_k(int64_t nb, const BlockQ6_Kx8* x, const BlockQ8
   }
 
 HEARTH_REPACKED_ROWS(q4_k, BlockQ4_Kx8)
+HEARTH_REPACKED_ROWS(q5_k, BlockQ5_Kx8)
 HEARTH_REPACKED_ROWS(q6_k, BlockQ6_Kx8)
 
 constexpr int64_t kRepackedPanelMinRows = 6;  // from here the blocked GEMM pays off
@@ -307,6 +395,12 @@ static void q4_k_gemm_repacked(int64_t n, const void* w, size_t w_stride, int64_
                                size_t a_stride, int64_t m_rows, float* y, int64_t ldy) {
   if (m_rows < kRepackedPanelMinRows) return q4_k_x8_rows_gemm(n, w, w_stride, r0, r1, a, a_stride, m_rows, y, ldy);
   avx2_q8_k_panel_gemm_repacked(DType::Q4_K, n, w, w_stride, r0, r1, a, a_stride, m_rows, y, ldy);
+}
+
+static void q5_k_gemm_repacked(int64_t n, const void* w, size_t w_stride, int64_t r0, int64_t r1, const void* a,
+                               size_t a_stride, int64_t m_rows, float* y, int64_t ldy) {
+  if (m_rows < kRepackedPanelMinRows) return q5_k_x8_rows_gemm(n, w, w_stride, r0, r1, a, a_stride, m_rows, y, ldy);
+  avx2_q8_k_panel_gemm_repacked(DType::Q5_K, n, w, w_stride, r0, r1, a, a_stride, m_rows, y, ldy);
 }
 
 static void q6_k_gemm_repacked(int64_t n, const void* w, size_t w_stride, int64_t r0, int64_t r1, const void* a,
@@ -336,6 +430,36 @@ static void panel_q4_k(const BlockQ4_Kx8* x, int64_t kc, PanelBlock* panel) {
     const Q4KScales s = q4k_scales(X.scales);
 #pragma GCC unroll 8
     for (int j = 0; j < 8; ++j) {  // 32-element sub-block j = 16-element sub-blocks 2j, 2j+1
+      const __m256i sc = dup_rows16(j < 4 ? s.sc_lo : s.sc_hi, j % 4);
+      const __m256i mn = _mm256_sub_epi16(_mm256_setzero_si256(), dup_rows16(j < 4 ? s.m_lo : s.m_hi, j % 4));
+      _mm256_store_si256(reinterpret_cast<__m256i*>(P.sc[2 * j]), sc);
+      _mm256_store_si256(reinterpret_cast<__m256i*>(P.sc[2 * j + 1]), sc);
+      _mm256_store_si256(reinterpret_cast<__m256i*>(P.mn[j]), mn);
+    }
+    _mm256_store_ps(P.d, _mm256_cvtph_ps(loadu128(X.d)));
+    _mm256_store_ps(P.dm, _mm256_cvtph_ps(loadu128(X.dmin)));
+  }
+}
+
+static void panel_q5_k(const BlockQ5_Kx8* x, int64_t kc, PanelBlock* panel) {
+  const __m256i m4 = _mm256_set1_epi8(0x0F);
+  for (int64_t b = 0; b < kc; ++b) {
+    const BlockQ5_Kx8& X = x[b];
+    PanelBlock& P = panel[b];
+#pragma GCC unroll 4
+    for (int ch = 0; ch < 4; ++ch)
+#pragma GCC unroll 8
+      for (int l4 = 0; l4 < 8; ++l4) {
+        const __m256i w = loadu256(X.qs + (8 * ch + l4) * 32);
+        const __m256i h = loadu256(X.qh + 32 * l4);
+        _mm256_store_si256(reinterpret_cast<__m256i*>(P.q[16 * ch + l4]),
+                           _mm256_or_si256(_mm256_and_si256(w, m4), bit_to_16(h, 2 * ch)));
+        _mm256_store_si256(reinterpret_cast<__m256i*>(P.q[16 * ch + 8 + l4]),
+                           _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(w, 4), m4), bit_to_16(h, 2 * ch + 1)));
+      }
+    const Q4KScales s = q4k_scales(X.scales);
+#pragma GCC unroll 8
+    for (int j = 0; j < 8; ++j) {
       const __m256i sc = dup_rows16(j < 4 ? s.sc_lo : s.sc_hi, j % 4);
       const __m256i mn = _mm256_sub_epi16(_mm256_setzero_si256(), dup_rows16(j < 4 ? s.m_lo : s.m_hi, j % 4));
       _mm256_store_si256(reinterpret_cast<__m256i*>(P.sc[2 * j]), sc);
@@ -389,6 +513,8 @@ void avx2_q8_k_unpack_repacked(DType t, const void* group, int64_t nb, int64_t k
                                PanelBlock* panel) {
   if (t == DType::Q4_K)
     panel_q4_k(static_cast<const BlockQ4_Kx8*>(group) + kb0, kc, panel);
+  else if (t == DType::Q5_K)
+    panel_q5_k(static_cast<const BlockQ5_Kx8*>(group) + kb0, kc, panel);
   else
     panel_q6_k(static_cast<const BlockQ6_Kx8*>(group) + kb0, kc, panel);
   (void)nb;
@@ -397,6 +523,7 @@ void avx2_q8_k_unpack_repacked(DType t, const void* group, int64_t nb, int64_t k
 GemmFn avx2_q8_k_repacked_rows_gemm(DType t) {
   switch (t) {
     case DType::Q4_K: return q4_k_x8_rows_gemm;
+    case DType::Q5_K: return q5_k_x8_rows_gemm;
     case DType::Q6_K: return q6_k_x8_rows_gemm;
     default: return nullptr;
   }
@@ -406,6 +533,9 @@ void register_avx2_q8_k_repack(KernelTable& t) {
   t.repack_rows[int(DType::Q4_K)] = 8;
   t.repack[int(DType::Q4_K)] = repack_q4_k;
   t.gemm_repacked[int(DType::Q4_K)] = q4_k_gemm_repacked;
+  t.repack_rows[int(DType::Q5_K)] = 8;
+  t.repack[int(DType::Q5_K)] = repack_q5_k;
+  t.gemm_repacked[int(DType::Q5_K)] = q5_k_gemm_repacked;
   t.repack_rows[int(DType::Q6_K)] = 8;
   t.repack[int(DType::Q6_K)] = repack_q6_k;
   t.gemm_repacked[int(DType::Q6_K)] = q6_k_gemm_repacked;

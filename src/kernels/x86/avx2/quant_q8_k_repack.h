@@ -48,6 +48,18 @@ struct BlockQ4_Kx8 {
 };
 static_assert(sizeof(BlockQ4_Kx8) == 8 * 144, "Q4_K x8 size");
 
+// Q5_K x 8 rows (8 * 176 = 1408 bytes per super-block): Q4_K x8 plus the 5th bits, stored
+// before the quants so a chunk-major kernel reads the block front to back (qh is reused by all
+// four chunks from L1).
+struct BlockQ5_Kx8 {
+  uint16_t d[8];
+  uint16_t dmin[8];
+  uint8_t scales[96];   // as BlockQ4_Kx8
+  uint8_t qh[256];      // [l4][row][4] = row's qh[4*l4 .. 4*l4 + 3]
+  uint8_t qs[1024];     // as BlockQ4_Kx8
+};
+static_assert(sizeof(BlockQ5_Kx8) == 8 * 176, "Q5_K x8 size");
+
 // Q6_K x 8 rows (8 * 210 = 1680 bytes per super-block). The low and high bits a step needs
 // are adjacent, so kernels read a group block strictly front to back (with ql and qh in
 // separate regions the hardware prefetcher fell behind: ~45% lower GEMV bandwidth).
@@ -72,7 +84,7 @@ struct alignas(32) PanelBlock {
 static_assert(sizeof(PanelBlock) == 2880, "PanelBlock layout");
 
 // quant_q8_k_repack.cpp: unpack super-blocks [kb0, kb0 + kc) of the repacked 8-row group at
-// `group` (type t: Q4_K or Q6_K) into panel[0 .. kc).
+// `group` (type t: Q4_K, Q5_K or Q6_K) into panel[0 .. kc).
 void avx2_q8_k_unpack_repacked(DType t, const void* group, int64_t nb, int64_t kb0, int64_t kc,
                                PanelBlock* panel);
 // quant_q8_k_gemm.cpp: blocked GEMM over repacked groups (r0, r1 multiples of 8).
