@@ -59,6 +59,10 @@ static HEARTH_AI void rows_float(int64_t n, const uint8_t* w, size_t ws, const v
   for (int r = 0; r < R; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
   int64_t k = 0;
   for (; k + 16 <= n; k += 16) {
+    // ~2 KiB ahead in each row (prefetches past the end of the matrix are harmless)
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r)
+      _mm_prefetch(reinterpret_cast<const char*>(w + size_t(r) * ws) + k * elem_size(kind) + 2048, _MM_HINT_T0);
     const __m256 a0 = load8(a, k, kind), a1 = load8(a, k + 8, kind);
     #pragma GCC unroll 64
     for (int r = 0; r < R; ++r) {
@@ -80,21 +84,15 @@ static HEARTH_AI void rows_float(int64_t n, const uint8_t* w, size_t ws, const v
   }
 }
 
-// Few activation rows: 4 weight rows at a time against every activation row (weights stay in
-// L1 across m, so they are read from memory once).
+// Few activation rows: one weight row at a time against every activation row (the row stays in
+// L1 across m, so weights are read from memory once). A single sequential stream per thread
+// keeps the hardware prefetcher ahead: 4 interleaved rows were ~35% slower from DRAM at K = 1024.
 static HEARTH_AI void gemm_rows_float(int64_t n, const void* w, size_t w_stride, int64_t r0, int64_t r1,
                                       const void* a, size_t a_stride, int64_t m_rows, float* y,
                                       int64_t ldy, const int kind) {
   const auto* wb = static_cast<const uint8_t*>(w);
   const auto* ab = static_cast<const uint8_t*>(a);
-  int64_t r = r0;
-  for (; r + 4 <= r1; r += 4)
-    for (int64_t m = 0; m < m_rows; ++m) {
-      float out[4];
-      rows_float(n, wb + size_t(r) * w_stride, w_stride, ab + size_t(m) * a_stride, out, 4, kind);
-      _mm_storeu_ps(y + m * ldy + r, _mm_loadu_ps(out));
-    }
-  for (; r < r1; ++r)
+  for (int64_t r = r0; r < r1; ++r)
     for (int64_t m = 0; m < m_rows; ++m)
       rows_float(n, wb + size_t(r) * w_stride, w_stride, ab + size_t(m) * a_stride, y + m * ldy + r, 1, kind);
 }
