@@ -1,6 +1,6 @@
-// AVX2 dot products of K-quant / IQ4_XS weight rows with Q8_K activation rows: vec_dot, and the
-// gemm entry for few activation rows (decode GEMV: stream each weight row once, R rows at a
-// time sharing the activation loads). Static functions only (see CMakeLists.txt).
+// AVX2 dot products of K-quant / IQ4_XS weight rows (GGUF layout) with Q8_K activation rows:
+// vec_dot, and the gemm entry for few activation rows (decode GEMV: stream each weight row
+// once, one row at a time). Static functions only (see CMakeLists.txt).
 //
 // Every kernel computes the reference entry (kernels/reference/quant_dot.cpp dot_<type>) with
 // the same exact integer sums per (sub-)block; only the float summation order differs:
@@ -106,8 +106,9 @@ static HEARTH_AI __m128i iq4xs_scales(const BlockIq4Xs& x) {
 }
 
 // --------------------------------------------------------------------------------------------
-// Row kernels: out[r] = dot(W row r, A) for r < R (R <= 4), rows ws bytes apart, nb super-blocks.
-// R is a compile-time constant after inlining into the R = 1 / R = 4 instances.
+// Row kernels: out[r] = dot(W row r, A) for r < R, rows ws bytes apart, nb super-blocks. Only
+// R = 1 is instantiated (see rows_gemm: several interleaved rows were slower from DRAM); R is
+// a compile-time constant after inlining, so the loops over r vanish.
 
 // Q4_K: isum = sum_j sc_j * sum_{k in j} q_k * a_k (maddubs, then madd by the scale),
 // result += d * d_a * isum - dmin * d_a * sum_j m_j * (bsums[2j] + bsums[2j+1]).

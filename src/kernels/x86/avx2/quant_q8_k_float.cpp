@@ -51,7 +51,8 @@ static HEARTH_AI float load1(const void* p, int64_t k, int kind) {
 
 static HEARTH_AI size_t elem_size(int kind) { return kind == kF32 ? 4 : 2; }
 
-// out[r] = dot(W row r, a) for R (1 or 4) rows ws bytes apart; 2 accumulators per row.
+// out[r] = dot(W row r, a) for R rows ws bytes apart (R = 1 in every instance), 2 accumulators
+// per row.
 static HEARTH_AI void rows_float(int64_t n, const uint8_t* w, size_t ws, const void* a, float* out,
                                  const int R, const int kind) {
   __m256 acc[4][2];
