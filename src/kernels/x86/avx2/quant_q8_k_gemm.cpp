@@ -388,7 +388,7 @@ static void gemm_panels(const TypeKernels& tk, int64_t n, const void* w, size_t 
   alignas(32) float acc[kTileC * 8];
   // Every panel sweeps the whole block of activation rows, so the block should stay in L2;
   // bigger blocks mean fewer re-unpacks of each panel (one per block).
-  int64_t mblock = kMBlockBytes / int64_t(a_stride) / kTileC * kTileC;
+  int64_t mblock = kMBlockBytes / (a_stride > 0 ? int64_t(a_stride) : 1) / kTileC * kTileC;
   mblock = mblock < 16 ? 16 : (mblock > 256 ? 256 : mblock);
   for (int64_t m0 = 0; m0 < m_rows; m0 += mblock) {
     const int64_t mb = m_rows - m0 < mblock ? m_rows - m0 : mblock;
