@@ -252,13 +252,11 @@ GenerationRequest parse_chat_request(const ojson& body, int32_t n_vocab) {
     ojson out = m;  // other fields (name, tool_calls, tool_call_id, ...) pass through to the template
     out["role"] = rs;
     auto c = m.find("content");
-    if (c == m.end()) {
-      if (rs != "assistant")
-        throw ApiError(400, "Missing required parameter: '" + name + ".content'.", name + ".content", "missing_required_parameter");
-      out["content"] = nullptr;
-    } else {
-      out["content"] = normalize_content(*c, i);
-    }
+    if (c == m.end() && rs != "assistant")
+      throw ApiError(400, "Missing required parameter: '" + name + ".content'.", name + ".content", "missing_required_parameter");
+    // An assistant turn with only tool calls has null content; templates do string operations
+    // on content (Qwen3's `'</think>' in message.content` fails on null), so it becomes "".
+    out["content"] = c == m.end() || c->is_null() ? ojson("") : normalize_content(*c, i);
     if (const ojson* tc = get(m, "tool_calls"); tc && !tc->is_array()) bad_type(name + ".tool_calls", "an array", *tc);
     r.messages.push_back(std::move(out));
   }

@@ -49,7 +49,7 @@ struct GenerationRequest {
   bool stream = false;
   bool include_usage = false;         // stream_options.include_usage
   // chat
-  ojson messages;                     // normalized: content is a string or null
+  ojson messages;                     // normalized: content is a string (null -> "")
   ojson tools;                        // null or array of tool definitions
   ojson template_kwargs;              // null or object (chat_template_kwargs extension)
   // completions: exactly one of prompt_text / prompt_tokens is used

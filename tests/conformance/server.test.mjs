@@ -174,6 +174,25 @@ await test("greedy chat equals `hearth run` on the rendered template; usage = he
   assert(r.id.startsWith("chatcmpl-"), "id");
 });
 
+await test("tools reach the chat template (prompt = `hearth template --tools`)", async () => {
+  const tools = [{type: "function", function: {name: "get_weather", description: "Weather for a city",
+    parameters: {type: "object", properties: {city: {type: "string"}}, required: ["city"]}}}];
+  const messages = [{role: "user", content: "Weather in Paris?"},
+    {role: "assistant", content: null, tool_calls: [{id: "c1", type: "function",
+      function: {name: "get_weather", arguments: "{\"city\": \"Paris\"}"}}]},
+    {role: "tool", tool_call_id: "c1", content: "18 C, sunny"}];
+  const mf = path.join(work, `tools-messages-${process.pid}.json`), tf = path.join(work, `tools-${process.pid}.json`);
+  // The server turns the null content of a tool-call turn into "" (templates do string
+  // operations on it; the reference Jinja fails on null too), so the expectation uses "".
+  fs.writeFileSync(mf, JSON.stringify(messages.map((m) => (m.content === null ? {...m, content: ""} : m))));
+  fs.writeFileSync(tf, JSON.stringify(tools));
+  const prompt = (await hearth(bin, ["template", "-m", model, "--messages", mf, "--tools", tf])).stdout;
+  assert(prompt.includes("get_weather") && prompt.includes("<tool_response>"), "the template rendered tools and the tool turn");
+  const r = await client.chat.completions.create({model: "m", messages, tools, max_tokens: 6, temperature: 0});
+  eq(r.usage.prompt_tokens, await countTokens(prompt), "prompt tokens of the rendered prompt with tools");
+  eq(r.choices[0].message.content, await runGreedy(prompt, 6), "answer equals hearth run on it");
+});
+
 await test("streaming chat: role first, same text as non-streaming, usage chunk, [DONE]", async () => {
   const stream = await client.chat.completions.create({model: "m", messages: chatMessages, max_tokens: 20,
     temperature: 0, stream: true, stream_options: {include_usage: true}});

@@ -86,7 +86,7 @@ TEST(OpenAiApi, ChatFieldsParsed) {
   EXPECT_EQ(r.sampling.logit_bias[0].first, 17);
   EXPECT_EQ(r.messages[0]["role"], "system");
   EXPECT_EQ(r.messages[0]["content"], "a\nb");
-  EXPECT_TRUE(r.messages[2]["content"].is_null());
+  EXPECT_EQ(r.messages[2]["content"], "");  // tool-call-only turn: templates need a string
   EXPECT_EQ(r.messages[2]["tool_calls"][0]["function"]["name"], "f");
   EXPECT_EQ(r.messages[3]["tool_call_id"], "1");
   EXPECT_EQ(r.tools[0]["function"]["name"], "get");
