@@ -171,6 +171,11 @@ static void pack_group_rp(const uint8_t* w, size_t w_stride, int rows, int64_t c
   }
 }
 
+// Software prefetch distance of the decode kernel: the stream is sequential, but prefetching
+// ~1 KiB ahead measured 10-15% faster single-threaded than the hardware prefetcher alone
+// (0, 512, 1024, 2048, 4096 tried; 1024-2048 best, within noise of each other).
+constexpr size_t kPrefetchBytes = 1024;
+
 // Decode-time micro-kernel straight on the repacked layout: 8 rows (one group) x MR activation
 // rows over kbn chunks; acc[m] lane r as micro_kernel in quant_q8_0_common.h. The steps of a
 // block may be summed in any order (integer sums), so a 4-bit unit's two steps go together.
@@ -186,6 +191,11 @@ static void rp_kernel(int kbn, const uint8_t* gc0, const uint8_t* const* ap, con
   const __m256i ones16 = _mm256_set1_epi16(1);
   for (int c = 0; c < kbn; ++c) {
     const uint8_t* gc = gc0 + size_t(c) * 8 * T::kBytes;
+    if constexpr (kPrefetchBytes > 0) {
+      // one prefetch per cache line of the group-chunk kPrefetchBytes ahead
+      for (size_t off = 0; off < 8 * T::kBytes; off += 64)
+        _mm_prefetch(reinterpret_cast<const char*>(gc + kPrefetchBytes + off), _MM_HINT_T0);
+    }
     const size_t aoff = size_t(c) * sizeof(Act) + offsetof(Act, qs);
     __m256i i32[MR];
 #pragma GCC unroll 8
