@@ -253,7 +253,8 @@ void moe_ffn(Ctx& c, const MoeLayer& l, MoeBuffers& mb, int il, float eps,
     for (int64_t g = g0; g < g1; ++g)
       quant_down(mb.gate.data() + g * n_ff, mb.hq.data() + size_t(g) * rb_down, n_ff);
   };
-  if (n_rows < 4) quantize_rows(0, n_rows, 0);
+  // Decode quantizes k short rows: cheaper than waking the pool.
+  if (n_rows * n_ff < (int64_t(1) << 16)) quantize_rows(0, n_rows, 0);
   else env.pool->parallel_for(n_rows, quantize_rows);
   grow(mb.down, size_t(n_rows * n_embd));
   const kernels::GemmFn gemm_down = gemm_for(env, l.down_exps);
