@@ -1,4 +1,5 @@
 // `hearth run`: generate text from a prompt, streamed to stdout; timing on stderr.
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -24,8 +25,46 @@ struct RunOptions {
   int64_t ctx = 0;
   bool ignore_eos = false;
   bool no_repack = false;
+  bool moe_stats = false;
   sampling::Params sp;
 };
+
+// Per-layer expert-selection histograms of an MoE model (--moe-stats), on stderr: for each MoE
+// layer the number of selections (tokens x experts per token), how many experts were used at
+// least once, the most-selected experts with their share, and the full histogram (one count per
+// expert, in expert order) so a user can see routing balance and which experts are hot.
+void print_moe_stats(const model::Model& m) {
+  const auto* counts = m.expert_counts();
+  if (!counts) {
+    std::fprintf(stderr, "moe-stats: %s is not a mixture-of-experts model\n", m.hparams().arch.c_str());
+    return;
+  }
+  std::fprintf(stderr, "\nexpert selections per layer (prompt and generation; %d of %d experts per token)\n",
+               m.hparams().n_expert_used, m.hparams().n_expert);
+  for (size_t il = 0; il < counts->size(); ++il) {
+    const std::vector<uint64_t>& c = (*counts)[il];
+    if (c.empty()) continue;  // dense layer
+    uint64_t total = 0;
+    int used = 0;
+    for (uint64_t v : c) total += v, used += v > 0;
+    std::vector<int> order(c.size());
+    for (size_t e = 0; e < c.size(); ++e) order[e] = int(e);
+    const size_t n_top = std::min<size_t>(4, order.size());
+    std::partial_sort(order.begin(), order.begin() + ptrdiff_t(n_top), order.end(),
+                      [&](int a, int b) { return c[size_t(a)] != c[size_t(b)] ? c[size_t(a)] > c[size_t(b)] : a < b; });
+    std::string top;
+    for (size_t i = 0; i < n_top; ++i) {
+      char share[32];
+      std::snprintf(share, sizeof share, "%.1f%%",
+                    total ? 100.0 * double(c[size_t(order[i])]) / double(total) : 0.0);
+      top += cat(i ? " " : "", "e", order[i], " ", share);
+    }
+    std::string hist;
+    for (size_t e = 0; e < c.size(); ++e) hist += cat(e ? " " : "", c[e]);
+    std::fprintf(stderr, "layer %2zu: %llu selections, %d/%zu experts used, top: %s\n  counts: %s\n", il,
+                 static_cast<unsigned long long>(total), used, c.size(), top.c_str(), hist.c_str());
+  }
+}
 
 void run(const RunOptions& o) {
   std::string path = o.model;
@@ -95,6 +134,7 @@ void run(const RunOptions& o) {
   std::fprintf(stderr, "generation: %d tokens in %.3f s (%.2f tok/s)%s\n", n_gen, tg_s,
                n_gen > 0 ? double(n_gen) / tg_s : 0.0, g_interrupted ? " [interrupted]" : "");
   std::fprintf(stderr, "threads:    %d\n", session.threads());
+  if (o.moe_stats) print_moe_stats(*m.model);
 }
 
 }  // namespace
@@ -122,6 +162,7 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("-t,--threads", o->threads, "Threads (default: all cores)");
   cmd->add_option("-c,--ctx", o->ctx, "Context size (default: min(trained, 4096))");
   cmd->add_flag("--no-repack", o->no_repack, "Keep weights in the GGUF layout (no load-time repacking)");
+  cmd->add_flag("--moe-stats", o->moe_stats, "Print per-layer expert-selection histograms at the end (MoE models)");
   cmd->add_flag("--ignore-eos", o->ignore_eos, "Keep generating after end-of-generation tokens");
   cmd->callback([o] { run(*o); });
 }

@@ -10,6 +10,8 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <regex>
+#include <sstream>
 
 #include "gguf/gguf.h"
 
@@ -185,6 +187,42 @@ TEST(Cli, GreedyRunIsDeterministic) {
   const Result c = run("run -m " + tiny_model() + " -p hello -n 12 --seed 5");
   const Result d = run("run -m " + tiny_model() + " -p hello -n 12 --seed 5");
   EXPECT_EQ(c.out, d.out);
+}
+
+// --moe-stats: one histogram per layer whose counts add up to the selections, which are the
+// evaluated tokens (prompt + generated - 1: the last sampled token is never fed back) times the
+// experts per token (4 in the tiny qwen3moe preset).
+TEST(Cli, RunMoeStatsHistograms) {
+  const std::string p = tmpdir() + "/tiny_moe.gguf";
+  const Result s = run("synth --arch qwen3moe --preset tiny --type q8_0 -o " + p);
+  ASSERT_EQ(s.code, 0) << s.err;
+  const Result r = run("run -m " + p + " -p 'hello world' -n 7 --temp 0 --ignore-eos --moe-stats");
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(r.err, m, std::regex(R"(prompt: +(\d+) tokens)"))) << r.err;
+  const long n_prompt = std::stol(m[1]);
+  ASSERT_TRUE(std::regex_search(r.err, m, std::regex(R"(generation: +(\d+) tokens)"))) << r.err;
+  const long n_gen = std::stol(m[1]);
+  EXPECT_EQ(n_gen, 7);
+  const std::regex layer_re(R"(layer +(\d+): (\d+) selections, (\d+)/16 experts used, top: [^\n]*\n  counts: ([0-9 ]+))");
+  int layers = 0;
+  for (auto it = std::sregex_iterator(r.err.begin(), r.err.end(), layer_re); it != std::sregex_iterator(); ++it) {
+    const std::smatch& lm = *it;
+    EXPECT_EQ(std::stol(lm[1]), layers);
+    const long sel = std::stol(lm[2]);
+    EXPECT_EQ(sel, (n_prompt + n_gen - 1) * 4);
+    std::istringstream counts(lm[4].str());
+    long sum = 0, v, n = 0, used = 0;
+    while (counts >> v) sum += v, ++n, used += v > 0;
+    EXPECT_EQ(n, 16);
+    EXPECT_EQ(sum, sel);
+    EXPECT_EQ(used, std::stol(lm[3]));
+    ++layers;
+  }
+  EXPECT_EQ(layers, 2) << r.err;
+  const Result d = run("run -m " + tiny_model() + " -p hello -n 2 --moe-stats");
+  EXPECT_EQ(d.code, 0) << d.err;
+  EXPECT_NE(d.err.find("not a mixture-of-experts model"), std::string::npos) << d.err;
 }
 
 }  // namespace
