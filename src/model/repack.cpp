@@ -1,4 +1,5 @@
 // Load-time repacking of matmul weights into the kernel table's layouts.
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -11,6 +12,7 @@
 namespace hearth::model {
 namespace {
 void free_aligned(uint8_t* p) { std::free(p); }
+constexpr size_t kChunkBytes = size_t(8) << 20;  // repack granularity (~8 MiB of source)
 }  // namespace
 
 uint64_t Model::repack_weights(const kernels::KernelTable& table) {
@@ -27,11 +29,20 @@ uint64_t Model::repack_weights(const kernels::KernelTable& table) {
     const size_t bytes = size_t(rows) * w->row_bytes;
     auto* dst = static_cast<uint8_t*>(std::aligned_alloc(64, (bytes + 63) / 64 * 64));
     if (!dst) fail("cannot allocate ", bytes, " bytes to repack ", w->info ? w->info->name : "a weight");
-    table.repack[t](w->data, dst, rows, w->ne[0]);
-    // The original pages are file-backed and unmodified: dropping them frees the memory now
-    // and the kernel never needs to read them again.
-    if (const MappedFile* mf = file_->mapping())
-      mf->advise_dontneed(size_t(w->data - mf->data()), bytes);
+    // Repack in chunks of whole row groups (group g sits at g * group * row_bytes in both
+    // layouts) and drop each chunk's source pages as soon as it is done: they are file-backed
+    // and unmodified, so the kernel can discard them, and peak RSS grows by one chunk rather
+    // than by the tensor (a tied output head touches all of token_embd, ~165 MB for Qwen3).
+    const MappedFile* mf = file_->mapping();
+    const int64_t chunk_rows = std::max<int64_t>(group, int64_t(kChunkBytes / w->row_bytes) / group * group);
+    for (int64_t r0 = 0; r0 < rows; r0 += chunk_rows) {
+      const int64_t nr = std::min(chunk_rows, rows - r0);
+      const size_t off = size_t(r0) * w->row_bytes;
+      table.repack[t](w->data + off, dst + off, nr, w->ne[0]);
+      if (mf) mf->advise_dontneed(size_t(w->data - mf->data()) + off, size_t(nr) * w->row_bytes);
+    }
+    // Chunk edges share pages that the per-chunk calls (whole pages only) left mapped.
+    if (mf) mf->advise_dontneed(size_t(w->data - mf->data()), bytes);
     owned_.emplace_back(dst, free_aligned);
     w->data = dst;
     w->repacked = true;

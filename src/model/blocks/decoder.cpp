@@ -70,8 +70,11 @@ void DecoderBase::matmul_weights(std::vector<Weight*>& out) {
   for (FfnLayer& f : ffn_)
     for (Weight* w : {&f.gate, &f.up, &f.down})
       if (*w) out.push_back(w);
-  // A tied output head shares token_embd, which get_rows reads in the GGUF layout.
-  if (!hp_.tied_output && output_) out.push_back(&output_);
+  // A tied output head is a second Weight over token_embd's bytes: repacking it gives the head
+  // its own copy in the kernel layout while tok_embd_ keeps pointing at the GGUF layout for
+  // get_rows. The mapped original is dropped from memory by the repack, and embedding lookups
+  // fault back only the rows they read (n_embd values per token), so one copy stays resident.
+  if (output_) out.push_back(&output_);
 }
 
 Ctx DecoderBase::make_ctx(const ForwardEnv& env, const Batch& batch, const KvView& kv) {
