@@ -2,6 +2,7 @@
 #include "model/ops.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 
@@ -245,11 +246,16 @@ void attention(const ForwardEnv& env, Workspace& ws, const KvView& kv, int layer
     if (a.size() < per_thread) a.resize(per_thread);
 
   const kernels::KernelTable& kt = *env.kernels;
-  env.pool->parallel_for(int64_t(tiles.size()), [&](int64_t i0, int64_t i1, int ith) {
+  // Tiles differ in cost (a causal tile late in the prompt reads many more keys than an early
+  // one), so a contiguous split would give the last thread most of the work: threads take tiles
+  // from a shared counter instead, the most expensive (last) first.
+  const int64_t n_tiles = int64_t(tiles.size());
+  std::atomic<int64_t> next{0};
+  env.pool->run([&](int ith, int) {
     float* const buf = ws.att[size_t(ith)].data();
     uint16_t q16[512];
-    for (int64_t i = i0; i < i1; ++i) {
-      const AttnTile& tile = tiles[size_t(i)];
+    for (int64_t taken; (taken = next.fetch_add(1, std::memory_order_relaxed)) < n_tiles;) {
+      const AttnTile& tile = tiles[size_t(n_tiles - 1 - taken)];
       const int32_t seq = batch.seq[size_t(tile.t0)];
       const int32_t p_first = batch.pos[size_t(tile.t0)];
       const int32_t p_last = p_first + int32_t(tile.nq) - 1;
