@@ -60,6 +60,17 @@ struct KernelTable {
   float (*dot_f32_f16)(const float* x, const uint16_t* y, int64_t n) = nullptr;
   // y += a * f16 row (attention values from an F16 KV cache)
   void (*axpy_f16)(float* y, float a, const uint16_t* x, int64_t n) = nullptr;
+  // Attention blocks against an F16 KV cache (many query rows x a block of keys; K/V rows are
+  // given by pointer because a paged cache is not one strided array). Implementations convert
+  // each K/V row to f32 once per call, not once per query row; callers pass blocks of a few dozen
+  // keys so the converted block stays in cache.
+  // Scores: s[r * lds + j] = sum_i q[r * ldq + i] * k[j][i], r < rows, j < nk, i < n.
+  void (*attn_scores_f16)(const float* q, int64_t ldq, int64_t rows, const uint16_t* const* k,
+                          int64_t nk, int64_t n, float* s, int64_t lds) = nullptr;
+  // P·V: o[r][i] += sum_j p[r * ldp + j] * v[j][i], r < rows, j < nk, i < n (f32 accumulation;
+  // every p is used, so masked keys need p = 0).
+  void (*attn_pv_f16)(const float* p, int64_t ldp, int64_t rows, const uint16_t* const* v,
+                      int64_t nk, int64_t n, float* const* o) = nullptr;
 };
 
 // Scalar reference table: always available, obviously correct, slow.

@@ -61,6 +61,18 @@ void axpy_f16(float* y, float a, const uint16_t* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] += a * f16_to_f32(x[i]);
 }
 
+// Scores in double (as dot_f32_f16); P·V accumulates in f32 key by key (as axpy_f16).
+void attn_scores_f16(const float* q, int64_t ldq, int64_t rows, const uint16_t* const* k,
+                     int64_t nk, int64_t n, float* s, int64_t lds) {
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t j = 0; j < nk; ++j) s[r * lds + j] = dot_f32_f16(q + r * ldq, k[j], n);
+}
+void attn_pv_f16(const float* p, int64_t ldp, int64_t rows, const uint16_t* const* v, int64_t nk,
+                 int64_t n, float* const* o) {
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t j = 0; j < nk; ++j) axpy_f16(o[r], p[r * ldp + j], v[j], n);
+}
+
 }  // namespace
 
 void register_elementwise(KernelTable& t) {
@@ -73,6 +85,8 @@ void register_elementwise(KernelTable& t) {
   t.f16_to_f32 = f16_to_f32_row;
   t.dot_f32_f16 = dot_f32_f16;
   t.axpy_f16 = axpy_f16;
+  t.attn_scores_f16 = attn_scores_f16;
+  t.attn_pv_f16 = attn_pv_f16;
 }
 
 }  // namespace hearth::kernels::reference

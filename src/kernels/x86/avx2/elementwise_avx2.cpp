@@ -69,6 +69,179 @@ static void axpy(float* y, float a, const float* x, int64_t n) {
   for (; i < n; ++i) y[i] += a * x[i];
 }
 
+// ---- Attention blocks ----------------------------------------------------------------------
+// Scores: 16 keys at a time are converted to f32 and transposed to kt[i][16] (dims in chunks of
+// kScoreChunk), then a micro-kernel of up to 4 query rows x 16 keys keeps 8 accumulators: per
+// dim 2 loads of kt, 4 broadcasts of q, 8 FMAs, no horizontal sums.
+constexpr int64_t kScoreChunk = 256;
+
+static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }  // no std:: templates here
+
+static void transpose8(__m256 r[8]) {
+  const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+  const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+  const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+  const __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+  const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+  const __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+  const __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+  const __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+  r[0] = _mm256_permute2f128_ps(u0, u4, 0x20);
+  r[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
+  r[2] = _mm256_permute2f128_ps(u2, u6, 0x20);
+  r[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
+  r[4] = _mm256_permute2f128_ps(u0, u4, 0x31);
+  r[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
+  r[6] = _mm256_permute2f128_ps(u2, u6, 0x31);
+  r[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
+}
+
+// kt[i * 16 + c] = k[c][d0 + i] for c < 16, i < nd; keys c >= nk read as zeros.
+static void load_keys_t16(const uint16_t* const* k, int64_t nk, int64_t d0, int64_t nd, float* kt) {
+  for (int64_t c0 = 0; c0 < 16; c0 += 8) {
+    int64_t i = 0;
+    for (; i + 8 <= nd; i += 8) {
+      __m256 r[8];
+#pragma GCC unroll 8
+      for (int c = 0; c < 8; ++c)
+        r[c] = c0 + c < nk ? _mm256_cvtph_ps(_mm_loadu_si128(
+                                 reinterpret_cast<const __m128i*>(k[c0 + c] + d0 + i)))
+                           : _mm256_setzero_ps();
+      transpose8(r);
+#pragma GCC unroll 8
+      for (int c = 0; c < 8; ++c) _mm256_store_ps(kt + (i + c) * 16 + c0, r[c]);
+    }
+    for (; i < nd; ++i)
+      for (int64_t c = 0; c < 8; ++c)
+        kt[i * 16 + c0 + c] = c0 + c < nk ? _cvtsh_ss(k[c0 + c][d0 + i]) : 0.0f;
+  }
+}
+
+// s[r][0..nv) (+)= q[r][0..nd) . kt for R rows; accumulate adds to what s holds.
+template <int R>
+static void scores_tile(const float* q, int64_t ldq, const float* kt, int64_t nd, float* s,
+                        int64_t lds, int64_t nv, bool accumulate) {
+  __m256 a0[R], a1[R];
+#pragma GCC unroll 4
+  for (int r = 0; r < R; ++r) a0[r] = a1[r] = _mm256_setzero_ps();
+  for (int64_t i = 0; i < nd; ++i) {
+    const __m256 k0 = _mm256_load_ps(kt + i * 16), k1 = _mm256_load_ps(kt + i * 16 + 8);
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) {
+      const __m256 b = _mm256_broadcast_ss(q + r * ldq + i);
+      a0[r] = _mm256_fmadd_ps(b, k0, a0[r]);
+      a1[r] = _mm256_fmadd_ps(b, k1, a1[r]);
+    }
+  }
+#pragma GCC unroll 4
+  for (int r = 0; r < R; ++r) {
+    float* sr = s + r * lds;
+    if (nv == 16) {
+      if (accumulate) {
+        a0[r] = _mm256_add_ps(a0[r], _mm256_loadu_ps(sr));
+        a1[r] = _mm256_add_ps(a1[r], _mm256_loadu_ps(sr + 8));
+      }
+      _mm256_storeu_ps(sr, a0[r]);
+      _mm256_storeu_ps(sr + 8, a1[r]);
+    } else {
+      alignas(32) float t[16];
+      _mm256_store_ps(t, a0[r]);
+      _mm256_store_ps(t + 8, a1[r]);
+      for (int64_t j = 0; j < nv; ++j) sr[j] = accumulate ? sr[j] + t[j] : t[j];
+    }
+  }
+}
+
+static void attn_scores_f16(const float* q, int64_t ldq, int64_t rows, const uint16_t* const* k,
+                            int64_t nk, int64_t n, float* s, int64_t lds) {
+  alignas(32) float kt[kScoreChunk * 16];
+  for (int64_t j0 = 0; j0 < nk; j0 += 16) {
+    const int64_t nv = min64(16, nk - j0);
+    for (int64_t d0 = 0; d0 < n; d0 += kScoreChunk) {
+      const int64_t nd = min64(kScoreChunk, n - d0);
+      load_keys_t16(k + j0, nv, d0, nd, kt);
+      const bool acc = d0 > 0;
+      int64_t r = 0;
+      for (; r + 4 <= rows; r += 4)
+        scores_tile<4>(q + r * ldq + d0, ldq, kt, nd, s + r * lds + j0, lds, nv, acc);
+      const float* qr = q + r * ldq + d0;
+      float* sr = s + r * lds + j0;
+      switch (rows - r) {
+        case 3: scores_tile<3>(qr, ldq, kt, nd, sr, lds, nv, acc); break;
+        case 2: scores_tile<2>(qr, ldq, kt, nd, sr, lds, nv, acc); break;
+        case 1: scores_tile<1>(qr, ldq, kt, nd, sr, lds, nv, acc); break;
+        default: break;
+      }
+    }
+  }
+}
+
+// P·V: up to kPvKeys V rows are converted to f32 once (dims in chunks of kPvChunk), then a
+// micro-kernel of up to 4 rows x 16 dims accumulates over the whole key block in registers (per
+// key 2 loads of V, 4 broadcasts of P, 8 FMAs), so each output row is loaded and stored once per
+// key block instead of once per key.
+constexpr int64_t kPvKeys = 32, kPvChunk = 256, kPvLd = kPvChunk + 8;  // +8: no 1 KiB stride
+
+template <int R, int W>
+static void pv_tile(const float* p, int64_t ldp, const float* vb, int64_t nj, float* const* o,
+                    int64_t d) {
+  __m256 a[R][W];
+#pragma GCC unroll 4
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 2
+    for (int w = 0; w < W; ++w) a[r][w] = _mm256_loadu_ps(o[r] + d + 8 * w);
+  for (int64_t j = 0; j < nj; ++j) {
+    __m256 v[W];
+#pragma GCC unroll 2
+    for (int w = 0; w < W; ++w) v[w] = _mm256_loadu_ps(vb + j * kPvLd + 8 * w);
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) {
+      const __m256 b = _mm256_broadcast_ss(p + r * ldp + j);
+#pragma GCC unroll 2
+      for (int w = 0; w < W; ++w) a[r][w] = _mm256_fmadd_ps(b, v[w], a[r][w]);
+    }
+  }
+#pragma GCC unroll 4
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 2
+    for (int w = 0; w < W; ++w) _mm256_storeu_ps(o[r] + d + 8 * w, a[r][w]);
+}
+
+template <int R>
+static void pv_rows(const float* p, int64_t ldp, const float* vb, int64_t nj, float* const* o,
+                    int64_t d0, int64_t nd) {
+  int64_t i = 0;
+  for (; i + 16 <= nd; i += 16) pv_tile<R, 2>(p, ldp, vb + i, nj, o, d0 + i);
+  for (; i + 8 <= nd; i += 8) pv_tile<R, 1>(p, ldp, vb + i, nj, o, d0 + i);
+  for (; i < nd; ++i)
+    for (int r = 0; r < R; ++r) {
+      float acc = o[r][d0 + i];
+      for (int64_t j = 0; j < nj; ++j) acc += p[r * ldp + j] * vb[j * kPvLd + i];
+      o[r][d0 + i] = acc;
+    }
+}
+
+static void attn_pv_f16(const float* p, int64_t ldp, int64_t rows, const uint16_t* const* v,
+                        int64_t nk, int64_t n, float* const* o) {
+  alignas(32) float vb[kPvKeys * kPvLd];
+  for (int64_t d0 = 0; d0 < n; d0 += kPvChunk) {
+    const int64_t nd = min64(kPvChunk, n - d0);
+    for (int64_t j0 = 0; j0 < nk; j0 += kPvKeys) {
+      const int64_t nj = min64(kPvKeys, nk - j0);
+      for (int64_t j = 0; j < nj; ++j) f16_to_f32_row(v[j0 + j] + d0, vb + j * kPvLd, nd);
+      int64_t r = 0;
+      for (; r + 4 <= rows; r += 4) pv_rows<4>(p + r * ldp + j0, ldp, vb, nj, o + r, d0, nd);
+      const float* pr = p + r * ldp + j0;
+      switch (rows - r) {
+        case 3: pv_rows<3>(pr, ldp, vb, nj, o + r, d0, nd); break;
+        case 2: pv_rows<2>(pr, ldp, vb, nj, o + r, d0, nd); break;
+        case 1: pv_rows<1>(pr, ldp, vb, nj, o + r, d0, nd); break;
+        default: break;
+      }
+    }
+  }
+}
+
 }  // namespace
 
 void register_avx2(KernelTable& t) {
@@ -78,6 +251,8 @@ void register_avx2(KernelTable& t) {
   t.f16_to_f32 = f16_to_f32_row;
   t.dot_f32_f16 = dot_f32_f16;
   t.axpy_f16 = axpy_f16;
+  t.attn_scores_f16 = attn_scores_f16;
+  t.attn_pv_f16 = attn_pv_f16;
   t.add = add;
   t.axpy = axpy;
 }
