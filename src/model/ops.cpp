@@ -204,6 +204,11 @@ namespace {
 
 // Queries per attention tile: K/V rows are read once per tile.
 constexpr int64_t kQueryTile = 16;
+// Keys per attn_scores_f16 / attn_pv_f16 call (their f32 copies of K/V stay in L1/L2).
+constexpr int64_t kKeyBlock = 64;
+// Tiles with fewer query rows (decode: one token x its GQA group) use the per-row kernels: the
+// block kernels' one-time K/V conversion (and K transpose) only pays off over several rows.
+constexpr int64_t kBlockedRows = 4;
 
 }  // namespace
 
@@ -219,6 +224,14 @@ void attention(const ForwardEnv& env, Workspace& ws, const KvView& kv, int layer
   // tokens x the query heads sharing its KV head) instead of once per query head: decode reads
   // the cache once per KV head (GQA), prefill once per 16 tokens. Two passes per tile (scores,
   // then P·V) because P is rounded after normalization, as in llama.cpp.
+  //
+  // Tiles of >= kBlockedRows query rows (prefill) run both passes through the block kernels
+  // attn_scores_f16 / attn_pv_f16 over kKeyBlock keys at a time: each K/V row is converted to
+  // f32 once per block (not once per query row) and register-blocked micro-kernels replace the
+  // per-(row, key) dot products (horizontal sums) and axpys (output row streamed per key). They
+  // compute every (row, key) pair of the block, masked ones included; masked scores are never
+  // read by the softmax and masked probabilities are set to 0 before P·V. Smaller tiles (decode)
+  // keep the per-row dot_f32_f16 / axpy_f16 loops, which skip masked pairs.
   const KvView::Layer& l = kv.layers[size_t(layer)];
   const int64_t m = int64_t(batch.size());
   const int64_t group = n_head / l.n_head_kv;
@@ -254,6 +267,8 @@ void attention(const ForwardEnv& env, Workspace& ws, const KvView& kv, int layer
   env.pool->run([&](int ith, int) {
     float* const buf = ws.att[size_t(ith)].data();
     uint16_t q16[512];
+    const uint16_t* kp[kKeyBlock];
+    std::vector<float*> orow(static_cast<size_t>(rows_max));
     for (int64_t taken; (taken = next.fetch_add(1, std::memory_order_relaxed)) < n_tiles;) {
       const AttnTile& tile = tiles[size_t(n_tiles - 1 - taken)];
       const int32_t seq = batch.seq[size_t(tile.t0)];
@@ -262,6 +277,7 @@ void attention(const ForwardEnv& env, Workspace& ws, const KvView& kv, int layer
       const int32_t lo = p.window > 0 ? std::max(0, p_first - p.window + 1) : 0;
       const int64_t span = p_last - lo + 1;
       const int64_t rows = tile.nq * group;  // row r = query (r / group), head g*group + r % group
+      const bool blocked = rows >= kBlockedRows;
       float* sc = buf;                       // [rows, span] scores, then probabilities
       float* qr = buf + rows * span;         // [rows, hdk] queries rounded to f16
       for (int64_t r = 0; r < rows; ++r) {
@@ -279,15 +295,38 @@ void attention(const ForwardEnv& env, Workspace& ws, const KvView& kv, int layer
         return p.window > 0 ? std::max(0, pr - p.window + 1) : 0;
       };
       auto row_hi = [&](int64_t r) { return p_first + int32_t(r / group); };
-      // Pass 1: scores, one K row at a time for every query row of the tile.
-      for (int32_t j = lo; j <= p_last; ++j) {
-        const uint16_t* k = kv.k_at(layer, seq, j, tile.g);
-        const int64_t r_first = std::max<int64_t>(0, int64_t(j - p_first)) * group;
-        for (int64_t r = r_first; r < rows; ++r) {
-          if (j < row_lo(r)) continue;
-          float s = kt.dot_f32_f16(qr + r * hdk, k, hdk) * p.scale;
-          if (p.softcap > 0.0f) s = p.softcap * std::tanh(s / p.softcap);
-          sc[r * span + (j - lo)] = s;
+      // Rows of the tile from r_first on see key j0 (earlier rows end before it).
+      auto first_row = [&](int32_t j0) {
+        return std::max<int64_t>(0, int64_t(j0 - p_first)) * group;
+      };
+      if (blocked) {
+        // Pass 1: scores of all rows x blocks of kKeyBlock keys (each K row converted once per
+        // block call); masked entries are computed and then ignored. Scale and soft-cap after.
+        for (int32_t j0 = lo; j0 <= p_last; j0 += int32_t(kKeyBlock)) {
+          const int64_t nk = std::min<int64_t>(kKeyBlock, p_last - j0 + 1);
+          for (int64_t c = 0; c < nk; ++c) kp[c] = kv.k_at(layer, seq, j0 + int32_t(c), tile.g);
+          const int64_t r0 = first_row(j0);
+          kt.attn_scores_f16(qr + r0 * hdk, hdk, rows - r0, kp, nk, hdk, sc + r0 * span + (j0 - lo),
+                             span);
+        }
+        for (int64_t r = 0; r < rows; ++r) {
+          float* srow = sc + r * span;
+          for (int32_t j = row_lo(r); j <= row_hi(r); ++j) {
+            float s = srow[j - lo] * p.scale;
+            if (p.softcap > 0.0f) s = p.softcap * std::tanh(s / p.softcap);
+            srow[j - lo] = s;
+          }
+        }
+      } else {
+        // Pass 1 for few rows (decode): one K row at a time for every query row of the tile.
+        for (int32_t j = lo; j <= p_last; ++j) {
+          const uint16_t* k = kv.k_at(layer, seq, j, tile.g);
+          for (int64_t r = first_row(j); r < rows; ++r) {
+            if (j < row_lo(r)) continue;
+            float s = kt.dot_f32_f16(qr + r * hdk, k, hdk) * p.scale;
+            if (p.softcap > 0.0f) s = p.softcap * std::tanh(s / p.softcap);
+            sc[r * span + (j - lo)] = s;
+          }
         }
       }
       // Softmax per row (with the optional sink logit), probabilities rounded to f16.
@@ -303,20 +342,38 @@ void attention(const ForwardEnv& env, Workspace& ws, const KvView& kv, int layer
           sum += srow[j - lo];
         }
         const float inv = float(1.0 / sum);
-        for (int32_t j = a; j <= b; ++j) srow[j - lo] = f16_to_f32(f32_to_f16(srow[j - lo] * inv));
+        for (int32_t j = a; j <= b; ++j) srow[j - lo] *= inv;
+        for (int32_t j0 = a; j0 <= b; j0 += 512) {  // round to f16 (exact conversions, F16C)
+          const int64_t nj = std::min<int64_t>(512, b - j0 + 1);
+          kt.f32_to_f16(srow + (j0 - lo), q16, nj);
+          kt.f16_to_f32(q16, srow + (j0 - lo), nj);
+        }
+        if (blocked) {  // masked keys the P·V block reads: probability 0
+          for (int32_t j = lo; j < a; ++j) srow[j - lo] = 0.0f;
+          for (int32_t j = b + 1; j <= p_last; ++j) srow[j - lo] = 0.0f;
+        }
         const int64_t t = tile.t0 + r / group;
-        std::memset(out + (t * n_head + h) * hdv, 0, sizeof(float) * size_t(hdv));
+        orow[r] = out + (t * n_head + h) * hdv;
+        std::memset(orow[r], 0, sizeof(float) * size_t(hdv));
       }
-      // Pass 2: o_r += P_rj V_j, one V row at a time.
-      for (int32_t j = lo; j <= p_last; ++j) {
-        const uint16_t* v = kv.v_at(layer, seq, j, tile.g);
-        const int64_t r_first = std::max<int64_t>(0, int64_t(j - p_first)) * group;
-        for (int64_t r = r_first; r < rows; ++r) {
-          if (j < row_lo(r)) continue;
-          const float pj = sc[r * span + (j - lo)];
-          if (pj == 0.0f) continue;
-          const int64_t t = tile.t0 + r / group, h = int64_t(tile.g) * group + r % group;
-          kt.axpy_f16(out + (t * n_head + h) * hdv, pj, v, hdv);
+      if (blocked) {
+        // Pass 2: o_r += sum_j P_rj V_j over blocks of kKeyBlock keys.
+        for (int32_t j0 = lo; j0 <= p_last; j0 += int32_t(kKeyBlock)) {
+          const int64_t nk = std::min<int64_t>(kKeyBlock, p_last - j0 + 1);
+          for (int64_t c = 0; c < nk; ++c) kp[c] = kv.v_at(layer, seq, j0 + int32_t(c), tile.g);
+          const int64_t r0 = first_row(j0);
+          kt.attn_pv_f16(sc + r0 * span + (j0 - lo), span, rows - r0, kp, nk, hdv, orow.data() + r0);
+        }
+      } else {
+        // Pass 2 for few rows: o_r += P_rj V_j, one V row at a time.
+        for (int32_t j = lo; j <= p_last; ++j) {
+          const uint16_t* v = kv.v_at(layer, seq, j, tile.g);
+          for (int64_t r = first_row(j); r < rows; ++r) {
+            if (j < row_lo(r)) continue;
+            const float pj = sc[r * span + (j - lo)];
+            if (pj == 0.0f) continue;
+            kt.axpy_f16(orow[r], pj, v, hdv);
+          }
         }
       }
     }
