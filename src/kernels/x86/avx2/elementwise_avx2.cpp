@@ -2,6 +2,7 @@
 // only static functions here (no inline/template symbols may leak: see CMakeLists.txt).
 #include <immintrin.h>
 
+#include "kernels/x86/avx2/transpose.h"
 #include "kernels/x86/x86.h"
 
 namespace hearth::kernels::x86 {
@@ -77,25 +78,6 @@ constexpr int64_t kScoreChunk = 256;
 
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }  // no std:: templates here
 
-static void transpose8(__m256 r[8]) {
-  const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
-  const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
-  const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
-  const __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
-  const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
-  const __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
-  const __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
-  const __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-  r[0] = _mm256_permute2f128_ps(u0, u4, 0x20);
-  r[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
-  r[2] = _mm256_permute2f128_ps(u2, u6, 0x20);
-  r[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
-  r[4] = _mm256_permute2f128_ps(u0, u4, 0x31);
-  r[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
-  r[6] = _mm256_permute2f128_ps(u2, u6, 0x31);
-  r[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
-}
-
 // kt[i * 16 + c] = k[c][d0 + i] for c < 16, i < nd; keys c >= nk read as zeros.
 static void load_keys_t16(const uint16_t* const* k, int64_t nk, int64_t d0, int64_t nd, float* kt) {
   for (int64_t c0 = 0; c0 < 16; c0 += 8) {
@@ -107,7 +89,7 @@ static void load_keys_t16(const uint16_t* const* k, int64_t nk, int64_t d0, int6
         r[c] = c0 + c < nk ? _mm256_cvtph_ps(_mm_loadu_si128(
                                  reinterpret_cast<const __m128i*>(k[c0 + c] + d0 + i)))
                            : _mm256_setzero_ps();
-      transpose8(r);
+      transpose8_ps(r);
 #pragma GCC unroll 8
       for (int c = 0; c < 8; ++c) _mm256_store_ps(kt + (i + c) * 16 + c0, r[c]);
     }

@@ -14,29 +14,10 @@
 #include <cstdint>
 
 #include "kernels/kernels.h"
+#include "kernels/x86/avx2/transpose.h"
 
 namespace hearth::kernels::x86 {
 
-namespace {
-// 8x8 transpose of 32-bit elements: out[j] = [in[0][j] .. in[7][j]] (24 shuffles).
-__attribute__((always_inline)) static inline void transpose8x8_epi32(const __m256i in[8], __m256i out[8]) {
-  __m256i t[8], u[8];
-  for (int i = 0; i < 4; ++i) {
-    t[2 * i] = _mm256_unpacklo_epi32(in[2 * i], in[2 * i + 1]);
-    t[2 * i + 1] = _mm256_unpackhi_epi32(in[2 * i], in[2 * i + 1]);
-  }
-  for (int i = 0; i < 2; ++i) {  // rows 4i .. 4i+3
-    u[4 * i + 0] = _mm256_unpacklo_epi64(t[4 * i], t[4 * i + 2]);
-    u[4 * i + 1] = _mm256_unpackhi_epi64(t[4 * i], t[4 * i + 2]);
-    u[4 * i + 2] = _mm256_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
-    u[4 * i + 3] = _mm256_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
-  }
-  for (int j = 0; j < 4; ++j) {
-    out[j] = _mm256_permute2x128_si256(u[j], u[4 + j], 0x20);
-    out[j + 4] = _mm256_permute2x128_si256(u[j], u[4 + j], 0x31);
-  }
-}
-}  // namespace
 
 // Q4_K x 8 rows (8 * 144 = 1152 bytes per super-block).
 struct BlockQ4_Kx8 {
