@@ -1,5 +1,5 @@
 // Builds the kernel tables once and picks one for the process from the CPU's features.
-// HEARTH_ISA=scalar|avx2 caps the choice (tests and benchmarks use it to force a path).
+// HEARTH_ISA=scalar|avx2|avx512 caps the choice (tests and benchmarks use it to force a path).
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -16,7 +16,9 @@ namespace {
 struct Tables {
   KernelTable reference;
   KernelTable avx2;
+  KernelTable avx512;
   bool has_avx2 = false;
+  bool has_avx512 = false;
 
   Tables() {
     reference.name = "scalar";
@@ -29,6 +31,13 @@ struct Tables {
       avx2 = reference;
       avx2.name = "avx2";
       x86::register_avx2(avx2);
+    }
+    // AVX-512 table: F + BW + VL + DQ + VNNI (Intel Ice Lake / Cascade Lake, AMD Zen 4 and later).
+    has_avx512 = has_avx2 && f.avx512f && f.avx512bw && f.avx512vl && f.avx512dq && f.avx512vnni;
+    if (has_avx512) {
+      avx512 = avx2;
+      avx512.name = "avx512";
+      x86::register_avx512(avx512);
     }
   }
 };
@@ -62,6 +71,7 @@ const KernelTable& reference_table() { return tables().reference; }
 std::vector<const KernelTable*> available_tables() {
   std::vector<const KernelTable*> r{&tables().reference};
   if (tables().has_avx2) r.push_back(&tables().avx2);
+  if (tables().has_avx512) r.push_back(&tables().avx512);
   return r;
 }
 

@@ -14,4 +14,16 @@ void register_avx2_q8_0_family(KernelTable& t);
 // and the Q8_K/F16/BF16 activation quantizers.
 void register_avx2_q8_k_family(KernelTable& t);
 
+// AVX-512 table (F, BW, VL, DQ and VNNI: Ice Lake, Zen 4 and later), a copy of the AVX2 table
+// with these overrides. avx512/avx512.cpp calls the three below; BF16 entries are registered only
+// where cpu_features().avx512bf16 says the CPU has them.
+void register_avx512(KernelTable& t);
+// avx512/quant_q8_0_*.cpp: the Q8_0 / Q8_1-activation weight types (see the AVX2 list).
+void register_avx512_q8_0_family(KernelTable& t);
+// avx512/quant_q8_k_*.cpp: K-quants and IQ4_XS (Q8_K activations).
+void register_avx512_q8_k_family(KernelTable& t);
+// avx512/float_*.cpp and elementwise_avx512.cpp: F32 / F16 / BF16 weights, elementwise entries,
+// attention blocks.
+void register_avx512_float(KernelTable& t);
+
 }  // namespace hearth::kernels::x86

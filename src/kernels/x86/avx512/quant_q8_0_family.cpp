@@ -1,0 +1,8 @@
+// AVX-512 kernels: placeholder registration (filled in by the kernel work).
+#include "kernels/x86/x86.h"
+
+namespace hearth::kernels::x86 {
+
+void register_avx512_q8_0_family(KernelTable& t) { (void)t; }
+
+}  // namespace hearth::kernels::x86
