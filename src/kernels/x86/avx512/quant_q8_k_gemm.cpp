@@ -1,0 +1,349 @@
+// AVX-512 VNNI blocked GEMM for the repacked (8-row interleaved, quant_q8_k_repack.h) Q4_K, Q5_K
+// and Q6_K layouts x Q8_K activations (prefill). Static functions only (see CMakeLists.txt).
+//
+// Scheme (the AVX2 PanelBlock GEMM of avx2/quant_q8_k_gemm.cpp, widened and moved to VNNI):
+// two repacked 8-row groups (16 weight rows) are unpacked once per cache block into Panel16:
+//   q[step][row][4]    unsigned levels u of 4 consecutive elements of each of the 16 rows per
+//                      zmm ("step" = 4 elements, 64 steps per super-block)
+//   sc[sub][row]       int32 scale of each sub-block (Q4_K/Q5_K: 8 of 32 elements = 8 steps;
+//                      Q6_K: 16 of 16 elements = 4 steps)
+//   mn[pair][row][2]   int16 multipliers of the activation's bsums pair (2p, 2p+1)
+//   d[row], dm[row]    f32 super-block scales
+// For activation row a the super-block's contribution is
+//   d * d_a * sum_sub sc * sum_k u_k * a_k  +  dm * d_a * sum_pair mn . bsums
+// (Q4_K/Q5_K: mn = -min, dm = dmin; Q6_K: u = q + 32, mn = -32 * sc, dm = d so both integer sums
+// are added before the one float step), the reference formula with exact integer sums.
+// Micro-kernel: C activation rows x 16 weight rows; per step one zmm load of the weights and C
+// vpdpbusd with the 4 activation bytes as an embedded {1to16} broadcast; each sub-block's int32
+// sum is multiplied by its scales (vpmulld) into the super-block's int32 total; the mins term is
+// 8 vpdpwssd per activation row. Integer sums are exact: results equal the reference up to float
+// summation order.
+#include <immintrin.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+
+#include "kernels/x86/avx2/quant_q8_k_repack.h"
+#include "kernels/x86/avx512/quant_q8_k_avx512.h"
+#include "quant/blocks.h"
+
+// GCC 12's AVX-512 intrinsics headers trip -Wmaybe-uninitialized (their _mm512_undefined_*).
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+namespace hearth::kernels::x86 {
+namespace {
+
+using namespace hearth::quant;
+
+#define HEARTH_AI __attribute__((always_inline)) inline
+
+struct alignas(64) Panel16 {
+  uint8_t q[64][64];   // [step][row][4]
+  int32_t sc[16][16];  // [sub-block][row]
+  int16_t mn[8][32];   // [bsums pair][row][2]
+  float d[16];
+  float dm[16];
+};
+static_assert(sizeof(Panel16) == 5760, "Panel16 layout");
+
+constexpr int64_t kMinRows = 4;        // activation rows from which the panel path pays off
+constexpr int64_t kKChunk = 4;         // super-blocks of a panel unpacked at a time (~23 KiB, L1)
+constexpr int64_t kMBlockBytes = 512 << 10;  // activation rows per cache block (L2)
+constexpr int kTileC = 8;              // activation rows per micro-kernel call
+
+static HEARTH_AI __m512i load2x256(const void* a, const void* b) {
+  const __m256i lo = _mm256_loadu_si256(static_cast<const __m256i*>(a));
+  if (!b) return _mm512_zextsi256_si512(lo);
+  return _mm512_inserti64x4(_mm512_castsi256_si512(lo), _mm256_loadu_si256(static_cast<const __m256i*>(b)), 1);
+}
+static HEARTH_AI __m512i load2x128_u8_to_32(const void* a, const void* b) {  // 8 + 8 int8 -> 16 int32
+  __m128i v = _mm_loadl_epi64(static_cast<const __m128i*>(a));
+  if (b) v = _mm_unpacklo_epi64(v, _mm_loadl_epi64(static_cast<const __m128i*>(b)));
+  return _mm512_cvtepi8_epi32(v);
+}
+static HEARTH_AI __m512 load_f16x2(const uint16_t* a, const uint16_t* b) {
+  __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(a));
+  __m256i w = _mm256_castsi128_si256(v);
+  w = _mm256_inserti128_si256(w, b ? _mm_loadu_si128(reinterpret_cast<const __m128i*>(b)) : _mm_setzero_si128(), 1);
+  return _mm512_cvtph_ps(w);
+}
+static HEARTH_AI void store(void* p, __m512i v) { _mm512_store_si512(p, v); }
+
+// Q4_K / Q5_K scales of 16 rows: int32 lane per row holding bytes 0-3 / 4-7 / 8-11 of the
+// row's packed 6-bit scales -> sc[j] and mn pairs.
+static HEARTH_AI void k4_scales16(const uint8_t* sa, const uint8_t* sb, Panel16& P) {
+  const __m512i a = load2x256(sa, sb ? sb : nullptr), b = load2x256(sa + 32, sb ? sb + 32 : nullptr),
+                c = load2x256(sa + 64, sb ? sb + 64 : nullptr);
+  const __m512i m6 = _mm512_set1_epi32(0x3F3F3F3F), m4 = _mm512_set1_epi32(0x0F0F0F0F),
+                m2 = _mm512_set1_epi32(0x30303030), ff = _mm512_set1_epi32(0xFF);
+  const __m512i sc_lo = _mm512_and_si512(a, m6);
+  const __m512i sc_hi = _mm512_or_si512(_mm512_and_si512(c, m4), _mm512_and_si512(_mm512_srli_epi32(a, 2), m2));
+  const __m512i m_lo = _mm512_and_si512(b, m6);
+  const __m512i m_hi =
+      _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(c, 4), m4), _mm512_and_si512(_mm512_srli_epi32(b, 2), m2));
+#pragma GCC unroll 8
+  for (int j = 0; j < 8; ++j) {
+    const __m512i s = _mm512_and_si512(_mm512_srli_epi32(j < 4 ? sc_lo : sc_hi, 8 * (j % 4)), ff);
+    const __m512i m = _mm512_and_si512(_mm512_srli_epi32(j < 4 ? m_lo : m_hi, 8 * (j % 4)), ff);
+    store(P.sc[j], s);
+    store(P.mn[j], _mm512_sub_epi16(_mm512_setzero_si512(), _mm512_or_si512(m, _mm512_slli_epi32(m, 16))));
+  }
+}
+
+static void panel_q4_k(const BlockQ4_Kx8* A, const BlockQ4_Kx8* B, int64_t kc, Panel16* panel) {
+  const __m512i m4 = _mm512_set1_epi8(0x0F);
+  for (int64_t b = 0; b < kc; ++b) {
+    const BlockQ4_Kx8& X = A[b];
+    const BlockQ4_Kx8* Y = B ? &B[b] : nullptr;
+    Panel16& P = panel[b];
+#pragma GCC unroll 4
+    for (int ch = 0; ch < 4; ++ch)
+#pragma GCC unroll 8
+      for (int l4 = 0; l4 < 8; ++l4) {
+        const int o = (8 * ch + l4) * 32;
+        const __m512i w = load2x256(X.qs + o, Y ? Y->qs + o : nullptr);
+        store(P.q[16 * ch + l4], _mm512_and_si512(w, m4));
+        store(P.q[16 * ch + 8 + l4], _mm512_and_si512(_mm512_srli_epi16(w, 4), m4));
+      }
+    k4_scales16(X.scales, Y ? Y->scales : nullptr, P);
+    _mm512_store_ps(P.d, load_f16x2(X.d, Y ? Y->d : nullptr));
+    _mm512_store_ps(P.dm, load_f16x2(X.dmin, Y ? Y->dmin : nullptr));
+  }
+}
+
+// Bit `bit` of every byte of h moved to bit 4 (value 16), other bits cleared.
+static HEARTH_AI __m512i bit_to_16(__m512i h, int bit) {
+  const __m512i m = _mm512_set1_epi8(0x10);
+  if (bit < 4) return _mm512_and_si512(_mm512_slli_epi16(h, 4 - bit), m);
+  if (bit == 4) return _mm512_and_si512(h, m);
+  return _mm512_and_si512(_mm512_srli_epi16(h, bit - 4), m);
+}
+
+static void panel_q5_k(const BlockQ5_Kx8* A, const BlockQ5_Kx8* B, int64_t kc, Panel16* panel) {
+  const __m512i m4 = _mm512_set1_epi8(0x0F);
+  for (int64_t b = 0; b < kc; ++b) {
+    const BlockQ5_Kx8& X = A[b];
+    const BlockQ5_Kx8* Y = B ? &B[b] : nullptr;
+    Panel16& P = panel[b];
+#pragma GCC unroll 8
+    for (int l4 = 0; l4 < 8; ++l4) {
+      const __m512i h = load2x256(X.qh + 32 * l4, Y ? Y->qh + 32 * l4 : nullptr);
+#pragma GCC unroll 4
+      for (int ch = 0; ch < 4; ++ch) {
+        const int o = (8 * ch + l4) * 32;
+        const __m512i w = load2x256(X.qs + o, Y ? Y->qs + o : nullptr);
+        store(P.q[16 * ch + l4], _mm512_or_si512(_mm512_and_si512(w, m4), bit_to_16(h, 2 * ch)));
+        store(P.q[16 * ch + 8 + l4],
+              _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(w, 4), m4), bit_to_16(h, 2 * ch + 1)));
+      }
+    }
+    k4_scales16(X.scales, Y ? Y->scales : nullptr, P);
+    _mm512_store_ps(P.d, load_f16x2(X.d, Y ? Y->d : nullptr));
+    _mm512_store_ps(P.dm, load_f16x2(X.dmin, Y ? Y->dmin : nullptr));
+  }
+}
+
+static void panel_q6_k(const BlockQ6_Kx8* A, const BlockQ6_Kx8* B, int64_t kc, Panel16* panel) {
+  const __m512i m4 = _mm512_set1_epi8(0x0F), m30 = _mm512_set1_epi8(0x30);
+  for (int64_t b = 0; b < kc; ++b) {
+    const BlockQ6_Kx8& X = A[b];
+    const BlockQ6_Kx8* Y = B ? &B[b] : nullptr;
+    Panel16& P = panel[b];
+#pragma GCC unroll 2
+    for (int h = 0; h < 2; ++h)
+#pragma GCC unroll 8
+      for (int l4 = 0; l4 < 8; ++l4) {
+        const uint8_t* xq = X.q[8 * h + l4];
+        const uint8_t* yq = Y ? Y->q[8 * h + l4] : nullptr;
+        const __m512i l0 = load2x256(xq, yq ? yq : nullptr);
+        const __m512i l1 = load2x256(xq + 32, yq ? yq + 32 : nullptr);
+        const __m512i hb = load2x256(xq + 64, yq ? yq + 64 : nullptr);
+        store(P.q[32 * h + l4], _mm512_or_si512(_mm512_and_si512(l0, m4), _mm512_and_si512(_mm512_slli_epi16(hb, 4), m30)));
+        store(P.q[32 * h + 8 + l4],
+              _mm512_or_si512(_mm512_and_si512(l1, m4), _mm512_and_si512(_mm512_slli_epi16(hb, 2), m30)));
+        store(P.q[32 * h + 16 + l4],
+              _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(l0, 4), m4), _mm512_and_si512(hb, m30)));
+        store(P.q[32 * h + 24 + l4], _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(l1, 4), m4),
+                                                     _mm512_and_si512(_mm512_srli_epi16(hb, 2), m30)));
+      }
+    __m512i s[16];
+#pragma GCC unroll 16
+    for (int j = 0; j < 16; ++j) {
+      s[j] = load2x128_u8_to_32(X.scales + 8 * j, Y ? Y->scales + 8 * j : nullptr);
+      store(P.sc[j], s[j]);
+    }
+#pragma GCC unroll 8
+    for (int p = 0; p < 8; ++p)  // -32 * (sc[2p], sc[2p+1]) per row
+      store(P.mn[p], _mm512_sub_epi16(_mm512_setzero_si512(),
+                                      _mm512_slli_epi16(_mm512_mask_blend_epi16(0xAAAAAAAA, s[2 * p], _mm512_slli_epi32(s[2 * p + 1], 16)), 5)));
+    const __m512 d = load_f16x2(X.d, Y ? Y->d : nullptr);
+    _mm512_store_ps(P.d, d);
+    _mm512_store_ps(P.dm, d);
+  }
+}
+
+// s += dpbusd(w, broadcast of the 4 bytes at p) / dpwssd(w, broadcast of the 2 int16 at p), with
+// the broadcast embedded in the instruction ({1to16}; GCC 12 emits a separate vpbroadcastd for
+// the intrinsic). The asm also keeps GCC from reassociating the accumulation chains.
+static HEARTH_AI __m512i dpbusd_b(__m512i s, __m512i w, const void* p) {
+  asm("vpdpbusd %[a]%{1to16%}, %[w], %[s]" : [s] "+v"(s) : [w] "v"(w), [a] "m"(*static_cast<const int32_t*>(p)));
+  return s;
+}
+static HEARTH_AI __m512i dpwssd_b(__m512i s, __m512i w, const void* p) {
+  asm("vpdpwssd %[a]%{1to16%}, %[w], %[s]" : [s] "+v"(s) : [w] "v"(w), [a] "m"(*static_cast<const int32_t*>(p)));
+  return s;
+}
+
+// C activation rows x 16 weight rows over kc super-blocks; acc[c][16] in/out (64-byte aligned).
+// S = steps per sub-block (8: 32-element sub-blocks, 4: 16-element), SEP = mins term scaled by dm
+// (else by d and added in integers).
+template <int C, int S, bool SEP>
+static void micro(const Panel16* panel, int64_t kc, const BlockQ8_K* const* arow, float* accp) {
+  __m512 acc[C];
+#pragma GCC unroll 8
+  for (int c = 0; c < C; ++c) acc[c] = _mm512_load_ps(accp + 16 * c);
+  for (int64_t b = 0; b < kc; ++b) {
+    const Panel16& P = panel[b];
+    const int8_t* aq[C];
+#pragma GCC unroll 8
+    for (int c = 0; c < C; ++c) aq[c] = arow[c][b].qs;
+    __m512i tot[C];
+#pragma GCC unroll 8
+    for (int c = 0; c < C; ++c) tot[c] = _mm512_setzero_si512();
+#pragma GCC unroll 1
+    for (int sub = 0; sub < 64 / S; ++sub) {
+      __m512i s[C];
+#pragma GCC unroll 8
+      for (int t = 0; t < S; ++t) {
+        const int step = sub * S + t;
+        const __m512i w = _mm512_load_si512(P.q[step]);
+#pragma GCC unroll 8
+        for (int c = 0; c < C; ++c) {
+          s[c] = dpbusd_b(t == 0 ? _mm512_setzero_si512() : s[c], w, aq[c] + 4 * step);
+        }
+      }
+      const __m512i scv = _mm512_load_si512(P.sc[sub]);
+#pragma GCC unroll 8
+      for (int c = 0; c < C; ++c) tot[c] = _mm512_add_epi32(tot[c], _mm512_mullo_epi32(s[c], scv));
+    }
+    const __m512 d = _mm512_load_ps(P.d);
+    if (SEP) {
+      const __m512 dm = _mm512_load_ps(P.dm);
+#pragma GCC unroll 8
+      for (int c = 0; c < C; ++c) {
+        __m512i ms = _mm512_setzero_si512();
+#pragma GCC unroll 8
+        for (int p = 0; p < 8; ++p)
+          ms = dpwssd_b(ms, _mm512_load_si512(P.mn[p]), arow[c][b].bsums + 2 * p);
+        const __m512 da = _mm512_set1_ps(arow[c][b].d);
+        acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(ms), _mm512_mul_ps(dm, da), acc[c]);
+        acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(tot[c]), _mm512_mul_ps(d, da), acc[c]);
+      }
+    } else {
+#pragma GCC unroll 8
+      for (int c = 0; c < C; ++c) {
+        __m512i t = tot[c];
+#pragma GCC unroll 8
+        for (int p = 0; p < 8; ++p)
+          t = dpwssd_b(t, _mm512_load_si512(P.mn[p]), arow[c][b].bsums + 2 * p);
+        acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(t), _mm512_mul_ps(d, _mm512_set1_ps(arow[c][b].d)), acc[c]);
+      }
+    }
+  }
+#pragma GCC unroll 8
+  for (int c = 0; c < C; ++c) _mm512_store_ps(accp + 16 * c, acc[c]);
+}
+
+using MicroFn = void (*)(const Panel16* panel, int64_t kc, const BlockQ8_K* const* arow, float* acc);
+
+template <int S, bool SEP>
+struct Micros {
+  static constexpr MicroFn fns[kTileC + 1] = {nullptr,           micro<1, S, SEP>, micro<2, S, SEP>,
+                                              micro<3, S, SEP>,  micro<4, S, SEP>, micro<5, S, SEP>,
+                                              micro<6, S, SEP>,  micro<7, S, SEP>, micro<8, S, SEP>};
+};
+
+using PanelFn = void (*)(const void* A, const void* B, int64_t kb0, int64_t kc, Panel16* panel);
+
+static void panel_q4_k_fn(const void* A, const void* B, int64_t kb0, int64_t kc, Panel16* panel) {
+  panel_q4_k(static_cast<const BlockQ4_Kx8*>(A) + kb0, B ? static_cast<const BlockQ4_Kx8*>(B) + kb0 : nullptr, kc,
+             panel);
+}
+static void panel_q5_k_fn(const void* A, const void* B, int64_t kb0, int64_t kc, Panel16* panel) {
+  panel_q5_k(static_cast<const BlockQ5_Kx8*>(A) + kb0, B ? static_cast<const BlockQ5_Kx8*>(B) + kb0 : nullptr, kc,
+             panel);
+}
+static void panel_q6_k_fn(const void* A, const void* B, int64_t kb0, int64_t kc, Panel16* panel) {
+  panel_q6_k(static_cast<const BlockQ6_Kx8*>(A) + kb0, B ? static_cast<const BlockQ6_Kx8*>(B) + kb0 : nullptr, kc,
+             panel);
+}
+
+static void gemm_panels(PanelFn unpack, const MicroFn* micros, int64_t n, const void* w, size_t w_stride, int64_t r0,
+                        int64_t r1, const void* a, size_t a_stride, int64_t m_rows, float* y, int64_t ldy) {
+  const int64_t nb = n / kQK_K;
+  const int64_t kchunk = nb < kKChunk ? nb : kKChunk;
+  alignas(64) Panel16 panel[kKChunk];
+  const auto* wb = static_cast<const uint8_t*>(w);
+  const auto* ab = static_cast<const uint8_t*>(a);
+  alignas(64) float acc[kTileC * 16];
+  int64_t mblock = kMBlockBytes / (a_stride > 0 ? int64_t(a_stride) : 1) / kTileC * kTileC;
+  mblock = mblock < 16 ? 16 : (mblock > 512 ? 512 : mblock);
+  for (int64_t m0 = 0; m0 < m_rows; m0 += mblock) {
+    const int64_t mb = m_rows - m0 < mblock ? m_rows - m0 : mblock;
+    for (int64_t r = r0; r < r1; r += 16) {
+      const int valid = int(r1 - r < 16 ? r1 - r : 16);  // 8 or 16
+      const uint8_t* ga = wb + size_t(r) * w_stride;
+      const uint8_t* gb = valid == 16 ? wb + size_t(r + 8) * w_stride : nullptr;
+      for (int64_t kb0 = 0; kb0 < nb; kb0 += kchunk) {
+        const int64_t kc = nb - kb0 < kchunk ? nb - kb0 : kchunk;
+        unpack(ga, gb, kb0, kc, panel);
+        for (int64_t m = m0; m < m0 + mb; m += kTileC) {
+          const int C = int(m0 + mb - m < kTileC ? m0 + mb - m : kTileC);
+          const BlockQ8_K* arow[kTileC];
+          for (int c = 0; c < C; ++c) {
+            arow[c] = reinterpret_cast<const BlockQ8_K*>(ab + size_t(m + c) * a_stride) + kb0;
+            float* yr = y + (m + c) * ldy + r;
+            const __m512 prev = kb0 == 0 ? _mm512_setzero_ps()
+                                         : _mm512_maskz_loadu_ps(valid == 16 ? 0xFFFF : 0x00FF, yr);
+            _mm512_store_ps(acc + 16 * c, prev);
+          }
+          micros[C](panel, kc, arow, acc);
+          for (int c = 0; c < C; ++c)
+            _mm512_mask_storeu_ps(y + (m + c) * ldy + r, valid == 16 ? 0xFFFF : 0x00FF, _mm512_load_ps(acc + 16 * c));
+        }
+      }
+    }
+  }
+}
+
+static void q4_k_gemm_repacked(int64_t n, const void* w, size_t w_stride, int64_t r0, int64_t r1, const void* a,
+                               size_t a_stride, int64_t m_rows, float* y, int64_t ldy) {
+  if (m_rows < kMinRows)
+    return avx2_q8_k_repacked_rows_gemm(DType::Q4_K)(n, w, w_stride, r0, r1, a, a_stride, m_rows, y, ldy);
+  gemm_panels(panel_q4_k_fn, Micros<8, true>::fns, n, w, w_stride, r0, r1, a, a_stride, m_rows, y, ldy);
+}
+static void q5_k_gemm_repacked(int64_t n, const void* w, size_t w_stride, int64_t r0, int64_t r1, const void* a,
+                               size_t a_stride, int64_t m_rows, float* y, int64_t ldy) {
+  if (m_rows < kMinRows)
+    return avx2_q8_k_repacked_rows_gemm(DType::Q5_K)(n, w, w_stride, r0, r1, a, a_stride, m_rows, y, ldy);
+  gemm_panels(panel_q5_k_fn, Micros<8, true>::fns, n, w, w_stride, r0, r1, a, a_stride, m_rows, y, ldy);
+}
+static void q6_k_gemm_repacked(int64_t n, const void* w, size_t w_stride, int64_t r0, int64_t r1, const void* a,
+                               size_t a_stride, int64_t m_rows, float* y, int64_t ldy) {
+  if (m_rows < kMinRows)
+    return avx2_q8_k_repacked_rows_gemm(DType::Q6_K)(n, w, w_stride, r0, r1, a, a_stride, m_rows, y, ldy);
+  gemm_panels(panel_q6_k_fn, Micros<4, false>::fns, n, w, w_stride, r0, r1, a, a_stride, m_rows, y, ldy);
+}
+
+}  // namespace
+
+void register_avx512_q8_k_gemm(KernelTable& t) {
+  // Same 8-row repacked layout as AVX2 (repack / repack_rows inherited).
+  t.gemm_repacked[int(DType::Q4_K)] = q4_k_gemm_repacked;
+  t.gemm_repacked[int(DType::Q5_K)] = q5_k_gemm_repacked;
+  t.gemm_repacked[int(DType::Q6_K)] = q6_k_gemm_repacked;
+}
+
+}  // namespace hearth::kernels::x86
