@@ -16,6 +16,10 @@
 namespace hearth::model::ops {
 namespace {
 
+// Elementwise work up to this many floats runs on the calling thread: a parallel region's
+// fork/join (a few microseconds on a loaded machine) costs more than the work.
+constexpr int64_t kInlineFloats = 8192;
+
 int act_slot(DType t) {
   switch (t) {
     case DType::Q8_0: return 0;
@@ -48,25 +52,49 @@ const QuantizedActs& quantize(const ForwardEnv& env, Workspace& ws, DType wt, co
   return q;
 }
 
-void matmul(const ForwardEnv& env, const Weight& w, const QuantizedActs& x, float* y) {
-  const auto gemm = w.repacked ? env.kernels->gemm_repacked[int(w.type)] : env.kernels->gemm[int(w.type)];
-  if (!gemm) fail("no matrix multiplication kernel for ", dtype_name(w.type));
-  // Row ranges in multiples of the kernel's tile (8 rows, or the repacked row group).
-  const int64_t tile = w.repacked ? std::max<int64_t>(8, env.kernels->repack_rows[int(w.type)]) : 8;
-  if (x.type != kernels::act_type(w.type) || x.cols != w.n_in())
-    fail("internal: activations do not match weight ", w.info ? w.info->name : "?");
-  const int64_t n = w.n_out();
-  env.pool->run([&](int ith, int nth) {
-    const int64_t tiles = (n + tile - 1) / tile;
-    const int64_t t0 = tiles * ith / nth, t1 = tiles * (ith + 1) / nth;
-    const int64_t r0 = std::min(n, t0 * tile), r1 = std::min(n, t1 * tile);
-    if (r0 < r1)
-      gemm(w.n_in(), w.data, w.row_bytes, r0, r1, x.data.data(), x.row_bytes, x.rows, y, n);
-  });
-  if (w.scale != 1.0f) {
-    const int64_t total = x.rows * n;
-    for (int64_t i = 0; i < total; ++i) y[i] *= w.scale;
+void matmul(const ForwardEnv& env, std::initializer_list<MatmulOut> outs, const QuantizedActs& x) {
+  struct Job {
+    kernels::GemmFn gemm;
+    int64_t tile;
+    const Weight* w;
+    float* y;
+  };
+  Job jobs[8];
+  size_t n_jobs = 0;
+  if (outs.size() > std::size(jobs)) fail("internal: too many products in one matmul region");
+  for (const MatmulOut& o : outs) {
+    const Weight& w = *o.w;
+    const auto gemm = w.repacked ? env.kernels->gemm_repacked[int(w.type)] : env.kernels->gemm[int(w.type)];
+    if (!gemm) fail("no matrix multiplication kernel for ", dtype_name(w.type));
+    if (x.type != kernels::act_type(w.type) || x.cols != w.n_in())
+      fail("internal: activations do not match weight ", w.info ? w.info->name : "?");
+    // Row ranges in multiples of the kernel's tile (8 rows, or the repacked row group).
+    const int64_t tile = w.repacked ? std::max<int64_t>(8, env.kernels->repack_rows[int(w.type)]) : 8;
+    jobs[n_jobs++] = {gemm, tile, &w, o.y};
   }
+  env.pool->run([&](int ith, int nth) {
+    for (size_t j = 0; j < n_jobs; ++j) {
+      const Job& jb = jobs[j];
+      const int64_t n = jb.w->n_out();
+      const int64_t tiles = (n + jb.tile - 1) / jb.tile;
+      const int64_t t0 = tiles * ith / nth, t1 = tiles * (ith + 1) / nth;
+      const int64_t r0 = std::min(n, t0 * jb.tile), r1 = std::min(n, t1 * jb.tile);
+      if (r0 < r1)
+        jb.gemm(jb.w->n_in(), jb.w->data, jb.w->row_bytes, r0, r1, x.data.data(), x.row_bytes,
+                x.rows, jb.y, n);
+    }
+  });
+  for (size_t j = 0; j < n_jobs; ++j) {
+    const Job& jb = jobs[j];
+    if (jb.w->scale != 1.0f) {
+      const int64_t total = x.rows * jb.w->n_out();
+      for (int64_t i = 0; i < total; ++i) jb.y[i] *= jb.w->scale;
+    }
+  }
+}
+
+void matmul(const ForwardEnv& env, const Weight& w, const QuantizedActs& x, float* y) {
+  matmul(env, {MatmulOut{&w, y}}, x);
 }
 
 void matmul(const ForwardEnv& env, Workspace& ws, const Weight& w, const float* x, int64_t m,
@@ -84,7 +112,9 @@ void rmsnorm(const ForwardEnv& env, const float* x, const std::vector<float>& w,
              int64_t m, int64_t n, float eps) {
   const float* wp = w.empty() ? nullptr : w.data();
   auto fn = env.kernels->rmsnorm;
-  if (m < 4) {
+  // Decode-sized work (a few rows, or one token's heads: ~2k floats) costs less than waking
+  // the pool.
+  if (m < 4 || m * n <= kInlineFloats) {
     for (int64_t r = 0; r < m; ++r) fn(x + r * n, wp, y + r * n, n, eps);
     return;
   }
@@ -153,7 +183,7 @@ void rope(const ForwardEnv& env, Workspace& ws, const RopeParams& p, const Batch
   if (ws.rope_for != &p || ws.rope_batch != &batch) build_rope_cache(ws, p, batch);
   const int64_t half = p.n_rot / 2;
   const int64_t m = int64_t(batch.size());
-  env.pool->parallel_for(m, [&](int64_t t0, int64_t t1, int) {
+  auto rotate = [&](int64_t t0, int64_t t1, int) {
     for (int64_t t = t0; t < t1; ++t) {
       const float* c = ws.rope_cos.data() + t * half;
       const float* s = ws.rope_sin.data() + t * half;
@@ -174,7 +204,11 @@ void rope(const ForwardEnv& env, Workspace& ws, const RopeParams& p, const Batch
         }
       }
     }
-  });
+  };
+  if (m * n_head * head_dim <= kInlineFloats)
+    rotate(0, m, 0);
+  else
+    env.pool->parallel_for(m, rotate);
 }
 
 void get_rows(const ForwardEnv& env, const Weight& emb, const int32_t* tokens, int64_t m,

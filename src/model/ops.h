@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <vector>
 
 #include "model/model.h"
@@ -41,6 +42,15 @@ const QuantizedActs& quantize(const ForwardEnv& env, Workspace& ws, DType wt, co
                               int64_t m, int64_t k);
 // y [m, n_out] = x · Wᵀ, given x already quantized for w's type (y rows are n_out apart).
 void matmul(const ForwardEnv& env, const Weight& w, const QuantizedActs& x, float* y);
+// Several products of the same activations in one parallel region (q/k/v, gate/up): each thread
+// takes its share of every weight's rows, so the region's fork/join cost is paid once, which
+// matters in decode where a product is tens of microseconds. Every weight's activation type must
+// be x's.
+struct MatmulOut {
+  const Weight* w;
+  float* y;
+};
+void matmul(const ForwardEnv& env, std::initializer_list<MatmulOut> outs, const QuantizedActs& x);
 // Convenience: quantize then multiply.
 void matmul(const ForwardEnv& env, Workspace& ws, const Weight& w, const float* x, int64_t m,
             float* y);

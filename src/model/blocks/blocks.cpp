@@ -41,15 +41,21 @@ void attention(Ctx& c, const AttentionLayer& l, int il, float eps) {
   c.trace("attn_norm", il, b.cur.data(), m, n_embd);
   // q, k, v share one quantized copy of the input when their weight types agree.
   const ops::QuantizedActs& xq = ops::quantize(c.env, c.ws, l.wq.type, b.cur.data(), m, n_embd);
-  ops::matmul(c.env, l.wq, xq, b.q.data());
-  auto project = [&](const Weight& w, float* y) {
-    if (kernels::act_type(w.type) == xq.type)
-      ops::matmul(c.env, w, xq, y);
-    else
-      ops::matmul(c.env, c.ws, w, b.cur.data(), m, y);
-  };
-  project(l.wk, b.k.data());
-  project(l.wv, b.v.data());
+  const bool k_same = kernels::act_type(l.wk.type) == xq.type;
+  const bool v_same = kernels::act_type(l.wv.type) == xq.type;
+  if (k_same && v_same) {
+    ops::matmul(c.env, {{&l.wq, b.q.data()}, {&l.wk, b.k.data()}, {&l.wv, b.v.data()}}, xq);
+  } else {
+    ops::matmul(c.env, l.wq, xq, b.q.data());
+    auto project = [&](const Weight& w, bool same, float* y) {
+      if (same)
+        ops::matmul(c.env, w, xq, y);
+      else
+        ops::matmul(c.env, c.ws, w, b.cur.data(), m, y);
+    };
+    project(l.wk, k_same, b.k.data());
+    project(l.wv, v_same, b.v.data());
+  }
   ops::add_bias(l.bq, b.q.data(), m, nq);
   ops::add_bias(l.bk, b.k.data(), m, nk);
   ops::add_bias(l.bv, b.v.data(), m, nv);
@@ -84,11 +90,12 @@ void ffn(Ctx& c, const FfnLayer& l, int il, float eps) {
   ops::rmsnorm(c.env, b.x.data(), l.norm, b.cur.data(), m, n_embd, eps);
   c.trace("ffn_norm", il, b.cur.data(), m, n_embd);
   const ops::QuantizedActs& xq = ops::quantize(c.env, c.ws, l.gate.type, b.cur.data(), m, n_embd);
-  ops::matmul(c.env, l.gate, xq, b.gate.data());
-  if (kernels::act_type(l.up.type) == xq.type)
-    ops::matmul(c.env, l.up, xq, b.up.data());
-  else
+  if (kernels::act_type(l.up.type) == xq.type) {
+    ops::matmul(c.env, {{&l.gate, b.gate.data()}, {&l.up, b.up.data()}}, xq);
+  } else {
+    ops::matmul(c.env, l.gate, xq, b.gate.data());
     ops::matmul(c.env, c.ws, l.up, b.cur.data(), m, b.up.data());
+  }
   ops::swiglu(c.env, b.gate.data(), b.up.data(), b.gate.data(), m, l.n_ff);
   ops::matmul(c.env, c.ws, l.down, b.gate.data(), m, b.out.data());
   c.trace("ffn_out", il, b.out.data(), m, n_embd);
