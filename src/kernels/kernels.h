@@ -53,6 +53,13 @@ struct KernelTable {
   void (*axpy)(float* y, float a, const float* x, int64_t n) = nullptr;
   // in-place softmax of n floats; returns nothing
   void (*softmax)(float* x, int64_t n) = nullptr;
+  // One attention row's softmax, in place (llama.cpp's soft_max with an F16 KV cache, whose
+  // P·V product converts P to f16): with z_j = s[j] * scale (f32 product),
+  // mx = max(sink, max_j z_j), e_j = exp(z_j - mx), sum = exp(sink - mx) + sum_j e_j (double),
+  // s[j] = f16 rounding of e_j * float(1 / sum), kept as f32. sink = -inf when there is none.
+  // The reference uses libm's expf per element; SIMD versions a polynomial exp within a few
+  // ulp of it (as llama.cpp's ggml_v_expf), flushing results below 2^-126 to 0.
+  void (*attn_softmax)(float* s, int64_t n, float scale, float sink) = nullptr;
   // f32 <-> f16 rows
   void (*f32_to_f16)(const float* x, uint16_t* y, int64_t n) = nullptr;
   void (*f16_to_f32)(const uint16_t* x, float* y, int64_t n) = nullptr;

@@ -343,12 +343,11 @@ void attention(const ForwardEnv& env, Workspace& ws, const KvView& kv, int layer
           kt.attn_scores_f16(qr + r0 * hdk, hdk, rows - r0, kp, nk, hdk, sc + r0 * span + (j0 - lo),
                              span);
         }
-        for (int64_t r = 0; r < rows; ++r) {
-          float* srow = sc + r * span;
-          for (int32_t j = row_lo(r); j <= row_hi(r); ++j) {
-            float s = srow[j - lo] * p.scale;
-            if (p.softcap > 0.0f) s = p.softcap * std::tanh(s / p.softcap);
-            srow[j - lo] = s;
+        if (p.softcap > 0.0f) {  // otherwise attn_softmax applies the scale
+          for (int64_t r = 0; r < rows; ++r) {
+            float* srow = sc + r * span;
+            for (int32_t j = row_lo(r); j <= row_hi(r); ++j)
+              srow[j - lo] = p.softcap * std::tanh(srow[j - lo] * p.scale / p.softcap);
           }
         }
       } else {
@@ -357,31 +356,20 @@ void attention(const ForwardEnv& env, Workspace& ws, const KvView& kv, int layer
           const uint16_t* k = kv.k_at(layer, seq, j, tile.g);
           for (int64_t r = first_row(j); r < rows; ++r) {
             if (j < row_lo(r)) continue;
-            float s = kt.dot_f32_f16(qr + r * hdk, k, hdk) * p.scale;
-            if (p.softcap > 0.0f) s = p.softcap * std::tanh(s / p.softcap);
+            float s = kt.dot_f32_f16(qr + r * hdk, k, hdk);
+            if (p.softcap > 0.0f) s = p.softcap * std::tanh(s * p.scale / p.softcap);
             sc[r * span + (j - lo)] = s;
           }
         }
       }
-      // Softmax per row (with the optional sink logit), probabilities rounded to f16.
+      // Softmax per row (scale, optional sink logit, probabilities rounded to f16); scores are
+      // stored unscaled unless a soft-cap needed the scaled value (then scale 1 here).
       for (int64_t r = 0; r < rows; ++r) {
         float* srow = sc + r * span;
         const int32_t a = row_lo(r), b = row_hi(r);
         const int64_t h = int64_t(tile.g) * group + r % group;
-        float mx = p.sinks ? p.sinks[h] : -INFINITY;
-        for (int32_t j = a; j <= b; ++j) mx = std::max(mx, srow[j - lo]);
-        double sum = p.sinks ? std::exp(double(p.sinks[h] - mx)) : 0.0;
-        for (int32_t j = a; j <= b; ++j) {
-          srow[j - lo] = std::exp(srow[j - lo] - mx);
-          sum += srow[j - lo];
-        }
-        const float inv = float(1.0 / sum);
-        for (int32_t j = a; j <= b; ++j) srow[j - lo] *= inv;
-        for (int32_t j0 = a; j0 <= b; j0 += 512) {  // round to f16 (exact conversions, F16C)
-          const int64_t nj = std::min<int64_t>(512, b - j0 + 1);
-          kt.f32_to_f16(srow + (j0 - lo), q16, nj);
-          kt.f16_to_f32(q16, srow + (j0 - lo), nj);
-        }
+        kt.attn_softmax(srow + (a - lo), b - a + 1, p.softcap > 0.0f ? 1.0f : p.scale,
+                        p.sinks ? p.sinks[h] : -INFINITY);
         if (blocked) {  // masked keys the P·V block reads: probability 0
           for (int32_t j = lo; j < a; ++j) srow[j - lo] = 0.0f;
           for (int32_t j = b + 1; j <= p_last; ++j) srow[j - lo] = 0.0f;

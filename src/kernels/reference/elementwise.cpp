@@ -1,6 +1,7 @@
 // Scalar reference for the elementwise entries of the kernel table. Formulas follow ggml's CPU
 // ops (rms_norm sums float squares in double, softmax sums exps in double) so results match
 // llama.cpp to rounding.
+#include <algorithm>
 #include <cmath>
 
 #include "core/fp16.h"
@@ -46,6 +47,21 @@ void softmax(float* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i) x[i] *= inv;
 }
 
+void attn_softmax(float* s, int64_t n, float scale, float sink) {
+  float mx = sink;
+  for (int64_t j = 0; j < n; ++j) {
+    s[j] *= scale;
+    mx = std::max(mx, s[j]);
+  }
+  double sum = sink == -INFINITY ? 0.0 : std::exp(double(sink - mx));
+  for (int64_t j = 0; j < n; ++j) {
+    s[j] = std::exp(s[j] - mx);
+    sum += s[j];
+  }
+  const float inv = float(1.0 / sum);
+  for (int64_t j = 0; j < n; ++j) s[j] = f16_to_f32(f32_to_f16(s[j] * inv));
+}
+
 void f32_to_f16_row(const float* x, uint16_t* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] = f32_to_f16(x[i]);
 }
@@ -81,6 +97,7 @@ void register_elementwise(KernelTable& t) {
   t.add = add;
   t.axpy = axpy;
   t.softmax = softmax;
+  t.attn_softmax = attn_softmax;
   t.f32_to_f16 = f32_to_f16_row;
   t.f16_to_f32 = f16_to_f32_row;
   t.dot_f32_f16 = dot_f32_f16;

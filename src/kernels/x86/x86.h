@@ -25,5 +25,7 @@ void register_avx512_q8_k_family(KernelTable& t);
 // avx512/float_*.cpp and elementwise_avx512.cpp: F32 / F16 / BF16 weights, elementwise entries,
 // attention blocks.
 void register_avx512_float(KernelTable& t);
+// avx512/softmax_avx512.cpp: the attention softmax row.
+void register_avx512_softmax(KernelTable& t);
 
 }  // namespace hearth::kernels::x86

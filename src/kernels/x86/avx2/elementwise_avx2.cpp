@@ -2,6 +2,8 @@
 // only static functions here (no inline/template symbols may leak: see CMakeLists.txt).
 #include <immintrin.h>
 
+#include <cmath>
+
 #include "kernels/x86/avx2/transpose.h"
 #include "kernels/x86/x86.h"
 
@@ -226,6 +228,80 @@ static void attn_pv_f16(const float* p, int64_t ldp, int64_t rows, const uint16_
 
 }  // namespace
 
+// exp(x) for x <= 88: Cody-Waite reduction x = n ln2 + r (|r| <= ln2/2, ln2 split in two so
+// n * ln2_hi is exact), e^r = 1 + r + r^2 P(r) with Cephes' degree-5 minimax P (relative error
+// ~1e-7, about 1 ulp), then 2^n by adding n to the exponent field. Inputs below -86.5 give 0
+// (results under 3e-38, which no caller can tell from 0 after an f16 rounding).
+static inline __m256 exp_ps(__m256 x) {
+  const __m256 lo = _mm256_set1_ps(-86.5f);
+  const __m256 underflow = _mm256_cmp_ps(x, lo, _CMP_LT_OQ);
+  x = _mm256_max_ps(_mm256_min_ps(x, _mm256_set1_ps(88.0f)), lo);
+  const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+  __m256 p = _mm256_set1_ps(1.9875691500e-4f);
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+  const __m256 y = _mm256_add_ps(_mm256_fmadd_ps(p, _mm256_mul_ps(r, r), r), _mm256_set1_ps(1.0f));
+  const __m256i e = _mm256_slli_epi32(_mm256_cvtps_epi32(n), 23);
+  const __m256 out = _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(y), e));
+  return _mm256_andnot_ps(underflow, out);
+}
+
+// attn_softmax (kernels.h): three passes over the row, 8 lanes; the exp sum is accumulated in
+// double lanes like the reference's double sum.
+static void attn_softmax(float* s, int64_t n, float scale, float sink) {
+  const __m256 vs = _mm256_set1_ps(scale);
+  __m256 vmax = _mm256_set1_ps(-INFINITY);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 z = _mm256_mul_ps(_mm256_loadu_ps(s + i), vs);
+    _mm256_storeu_ps(s + i, z);
+    vmax = _mm256_max_ps(vmax, z);
+  }
+  float mx = sink;
+  for (; i < n; ++i) {
+    s[i] *= scale;
+    mx = s[i] > mx ? s[i] : mx;
+  }
+  __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(vmax), _mm256_extractf128_ps(vmax, 1));
+  m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+  m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+  mx = _mm_cvtss_f32(m4) > mx ? _mm_cvtss_f32(m4) : mx;
+  const __m256 vmx = _mm256_set1_ps(mx);
+  __m256d acc0 = _mm256_setzero_pd(), acc1 = _mm256_setzero_pd();
+  for (i = 0; i + 8 <= n; i += 8) {
+    const __m256 e = exp_ps(_mm256_sub_ps(_mm256_loadu_ps(s + i), vmx));
+    _mm256_storeu_ps(s + i, e);
+    acc0 = _mm256_add_pd(acc0, _mm256_cvtps_pd(_mm256_castps256_ps128(e)));
+    acc1 = _mm256_add_pd(acc1, _mm256_cvtps_pd(_mm256_extractf128_ps(e, 1)));
+  }
+  if (i < n) {  // tail: padded with -inf, whose exp is 0
+    alignas(32) float t[8];
+    for (int j = 0; j < 8; ++j) t[j] = i + j < n ? s[i + j] : -INFINITY;
+    const __m256 e = exp_ps(_mm256_sub_ps(_mm256_load_ps(t), vmx));
+    _mm256_store_ps(t, e);
+    for (int64_t j = 0; i + j < n; ++j) s[i + j] = t[j];
+    acc0 = _mm256_add_pd(acc0, _mm256_cvtps_pd(_mm256_castps256_ps128(e)));
+    acc1 = _mm256_add_pd(acc1, _mm256_cvtps_pd(_mm256_extractf128_ps(e, 1)));
+  }
+  alignas(32) double d[4];
+  _mm256_store_pd(d, _mm256_add_pd(acc0, acc1));
+  double sum = sink == -INFINITY ? 0.0 : std::exp(double(sink - mx));
+  sum += (d[0] + d[1]) + (d[2] + d[3]);
+  const float inv = float(1.0 / sum);
+  const __m256 vinv = _mm256_set1_ps(inv);
+  for (i = 0; i + 8 <= n; i += 8) {
+    const __m256 p = _mm256_mul_ps(_mm256_loadu_ps(s + i), vinv);
+    _mm256_storeu_ps(s + i, _mm256_cvtph_ps(_mm256_cvtps_ph(p, _MM_FROUND_TO_NEAREST_INT)));
+  }
+  for (; i < n; ++i) s[i] = _cvtsh_ss(_cvtss_sh(s[i] * inv, _MM_FROUND_TO_NEAREST_INT));
+}
+
 void register_avx2(KernelTable& t) {
   register_avx2_q8_0_family(t);
   register_avx2_q8_k_family(t);
@@ -235,6 +311,7 @@ void register_avx2(KernelTable& t) {
   t.axpy_f16 = axpy_f16;
   t.attn_scores_f16 = attn_scores_f16;
   t.attn_pv_f16 = attn_pv_f16;
+  t.attn_softmax = attn_softmax;
   t.add = add;
   t.axpy = axpy;
 }

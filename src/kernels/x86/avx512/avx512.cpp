@@ -8,6 +8,7 @@ void register_avx512(KernelTable& t) {
   register_avx512_q8_0_family(t);
   register_avx512_q8_k_family(t);
   register_avx512_float(t);
+  register_avx512_softmax(t);
 }
 
 }  // namespace hearth::kernels::x86
