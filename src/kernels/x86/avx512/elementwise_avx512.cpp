@@ -1,0 +1,431 @@
+// AVX-512 versions of the attention block kernels and of the elementwise entries (F16 KV-cache
+// rows, add, axpy). Compiled with the AVX-512 flags (CMakeLists.txt); everything here is static
+// or in an anonymous namespace (no inline/template symbol may leak to AVX2 machines).
+//
+// Numerics are those of the AVX2 kernels: exact f16 <-> f32 conversions (RNE), f32 FMA lanes
+// whose only difference from the reference is the order (and number) of f32 roundings.
+#include <immintrin.h>
+
+#include <cstdint>
+
+#include "kernels/kernels.h"
+
+namespace hearth::kernels::x86 {
+namespace {
+
+#define HEARTH_AI __attribute__((always_inline)) inline
+
+static HEARTH_AI int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+
+// Mask of the first n (<= 16) lanes.
+static HEARTH_AI __mmask16 lanes(int64_t n) {
+  return n >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1u);
+}
+
+// 16 f16 values (the first n of them; the rest read as +0) widened to f32.
+static HEARTH_AI __m512 load_f16(const uint16_t* p, __mmask16 m) {
+  return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, p));
+}
+static HEARTH_AI __m512 load_f16(const uint16_t* p) {
+  return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+}
+
+// ---- rows -----------------------------------------------------------------------------------
+
+static void f32_to_f16_row(const float* x, uint16_t* y, int64_t n) {
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(y + i),
+                        _mm512_cvtps_ph(_mm512_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT));
+  if (i < n) {
+    const __mmask16 m = lanes(n - i);
+    _mm256_mask_storeu_epi16(y + i, m,
+                             _mm512_cvtps_ph(_mm512_maskz_loadu_ps(m, x + i), _MM_FROUND_TO_NEAREST_INT));
+  }
+}
+
+static void f16_to_f32_row(const uint16_t* x, float* y, int64_t n) {
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) _mm512_storeu_ps(y + i, load_f16(x + i));
+  if (i < n) {
+    const __mmask16 m = lanes(n - i);
+    _mm512_mask_storeu_ps(y + i, m, load_f16(x + i, m));
+  }
+}
+
+static float dot_f32_f16(const float* x, const uint16_t* y, int64_t n) {
+  __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+  int64_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(x + i), load_f16(y + i), acc0);
+    acc1 = _mm512_fmadd_ps(_mm512_loadu_ps(x + i + 16), load_f16(y + i + 16), acc1);
+  }
+  for (; i < n; i += 16) {
+    const __mmask16 m = lanes(n - i);
+    acc0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, x + i), load_f16(y + i, m), acc0);
+  }
+  return _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
+}
+
+static void axpy_f16(float* y, float a, const uint16_t* x, int64_t n) {
+  const __m512 va = _mm512_set1_ps(a);
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    _mm512_storeu_ps(y + i, _mm512_fmadd_ps(va, load_f16(x + i), _mm512_loadu_ps(y + i)));
+  if (i < n) {
+    const __mmask16 m = lanes(n - i);
+    _mm512_mask_storeu_ps(y + i, m, _mm512_fmadd_ps(va, load_f16(x + i, m), _mm512_maskz_loadu_ps(m, y + i)));
+  }
+}
+
+static void add(float* y, const float* x, int64_t n) {
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    _mm512_storeu_ps(y + i, _mm512_add_ps(_mm512_loadu_ps(y + i), _mm512_loadu_ps(x + i)));
+  if (i < n) {
+    const __mmask16 m = lanes(n - i);
+    _mm512_mask_storeu_ps(y + i, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, y + i), _mm512_maskz_loadu_ps(m, x + i)));
+  }
+}
+
+static void axpy(float* y, float a, const float* x, int64_t n) {
+  const __m512 va = _mm512_set1_ps(a);
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    _mm512_storeu_ps(y + i, _mm512_fmadd_ps(va, _mm512_loadu_ps(x + i), _mm512_loadu_ps(y + i)));
+  if (i < n) {
+    const __mmask16 m = lanes(n - i);
+    _mm512_mask_storeu_ps(y + i, m, _mm512_fmadd_ps(va, _mm512_maskz_loadu_ps(m, x + i), _mm512_maskz_loadu_ps(m, y + i)));
+  }
+}
+
+// ---- rmsnorm, swiglu -------------------------------------------------------------------------
+
+// As the reference: squares rounded to f32 (x * x), summed in double (8 double lanes, so only
+// the order of the double additions differs), then the same scalar scale and the same two f32
+// products per element: results equal the reference's unless the double sum's order moves
+// mean across an f32 rounding boundary (<= 1 ulp of mean).
+static void rmsnorm(const float* x, const float* w, float* y, int64_t n, float eps) {
+  __m512d s0 = _mm512_setzero_pd(), s1 = _mm512_setzero_pd();
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m512 v = _mm512_loadu_ps(x + i);
+    const __m512 sq = _mm512_mul_ps(v, v);
+    s0 = _mm512_add_pd(s0, _mm512_cvtps_pd(_mm512_castps512_ps256(sq)));
+    s1 = _mm512_add_pd(s1, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(sq), 1))));
+  }
+  if (i < n) {
+    const __m512 v = _mm512_maskz_loadu_ps(lanes(n - i), x + i);
+    const __m512 sq = _mm512_mul_ps(v, v);
+    s0 = _mm512_add_pd(s0, _mm512_cvtps_pd(_mm512_castps512_ps256(sq)));
+    s1 = _mm512_add_pd(s1, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(sq), 1))));
+  }
+  const double sum = _mm512_reduce_add_pd(_mm512_add_pd(s0, s1));
+  const float mean = float(sum / double(n));
+  const float scale = 1.0f / _mm_cvtss_f32(_mm_sqrt_ss(_mm_set_ss(mean + eps)));
+  const __m512 vs = _mm512_set1_ps(scale);
+  i = 0;
+  if (w) {
+    for (; i + 16 <= n; i += 16)
+      _mm512_storeu_ps(y + i, _mm512_mul_ps(_mm512_mul_ps(_mm512_loadu_ps(x + i), vs), _mm512_loadu_ps(w + i)));
+    if (i < n) {
+      const __mmask16 m = lanes(n - i);
+      _mm512_mask_storeu_ps(y + i, m, _mm512_mul_ps(_mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + i), vs),
+                                                     _mm512_maskz_loadu_ps(m, w + i)));
+    }
+  } else {
+    for (; i + 16 <= n; i += 16) _mm512_storeu_ps(y + i, _mm512_mul_ps(_mm512_loadu_ps(x + i), vs));
+    if (i < n) {
+      const __mmask16 m = lanes(n - i);
+      _mm512_mask_storeu_ps(y + i, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + i), vs));
+    }
+  }
+}
+
+// exp(t) for 16 lanes: t = n ln2 + r (two-constant Cody-Waite, |r| <= ln2/2), Cephes' degree-6
+// minimax polynomial for exp(r) in FMAs, then 2^n by vscalefps (which overflows to +inf and
+// underflows through the subnormals to 0 by itself). Max error ~1 ulp (measured against glibc
+// expf over [-104, 89] in the test: see avx512_float_test.cpp). NaN propagates (the clamps keep
+// a NaN operand), +-inf give +inf / 0.
+static HEARTH_AI __m512 exp16(__m512 t) {
+  t = _mm512_min_ps(_mm512_set1_ps(89.0f), _mm512_max_ps(_mm512_set1_ps(-104.0f), t));
+  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(t, _mm512_set1_ps(1.44269504088896341f)),
+                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), t);
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+  __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+  p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+  return _mm512_scalef_ps(p, n);
+}
+
+// y = g / (1 + exp(-g)) * u with the reference's operation order (add, divide, multiply); only
+// exp differs (exp16 vs glibc expf).
+static HEARTH_AI __m512 swiglu16(__m512 g, __m512 u) {
+  const __m512 e = exp16(_mm512_sub_ps(_mm512_setzero_ps(), g));
+  return _mm512_mul_ps(_mm512_div_ps(g, _mm512_add_ps(_mm512_set1_ps(1.0f), e)), u);
+}
+
+static void swiglu(const float* g, const float* u, float* y, int64_t n) {
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) _mm512_storeu_ps(y + i, swiglu16(_mm512_loadu_ps(g + i), _mm512_loadu_ps(u + i)));
+  if (i < n) {
+    const __mmask16 m = lanes(n - i);
+    _mm512_mask_storeu_ps(y + i, m, swiglu16(_mm512_maskz_loadu_ps(m, g + i), _mm512_maskz_loadu_ps(m, u + i)));
+  }
+}
+
+// ---- Attention blocks -----------------------------------------------------------------------
+// Scores: 32 keys at a time are converted to f32 and transposed to kt[i][32] (dims in chunks of
+// kScoreChunk: 16 KiB of kt, L1-resident), then micro-kernels of up to kScoreRows query rows x
+// 32 keys (2 zmm per row: 2 * kScoreRows accumulators) run over the dims: per dim 2 loads of kt,
+// kScoreRows broadcast loads of q (embedded in the FMAs), 2 * kScoreRows FMAs, no horizontal
+// sums. Key counts <= 16 in a chunk use the 1-zmm micro-kernel.
+constexpr int64_t kScoreChunk = 128;
+constexpr int kScoreRows = 12;
+
+// In place: r[c] lane i = old r[i] lane c (16x16, 64 shuffles).
+static HEARTH_AI void transpose16_ps(__m512 r[16]) {
+  __m512 t[16], u[16];
+#pragma GCC unroll 8
+  for (int i = 0; i < 8; ++i) {
+    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  // u[4i + j], 128-bit lane L: rows 4i .. 4i+3 at column 4L + j.
+#pragma GCC unroll 4
+  for (int i = 0; i < 4; ++i) {
+    const __m512d a = _mm512_castps_pd(t[4 * i]), b = _mm512_castps_pd(t[4 * i + 1]);
+    const __m512d c = _mm512_castps_pd(t[4 * i + 2]), d = _mm512_castps_pd(t[4 * i + 3]);
+    u[4 * i + 0] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
+    u[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
+    u[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
+    u[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
+  }
+#pragma GCC unroll 4
+  for (int j = 0; j < 4; ++j) {
+    const __m512 a0 = _mm512_shuffle_f32x4(u[j], u[4 + j], 0x88);
+    const __m512 a1 = _mm512_shuffle_f32x4(u[j], u[4 + j], 0xDD);
+    const __m512 b0 = _mm512_shuffle_f32x4(u[8 + j], u[12 + j], 0x88);
+    const __m512 b1 = _mm512_shuffle_f32x4(u[8 + j], u[12 + j], 0xDD);
+    r[j] = _mm512_shuffle_f32x4(a0, b0, 0x88);
+    r[8 + j] = _mm512_shuffle_f32x4(a0, b0, 0xDD);
+    r[4 + j] = _mm512_shuffle_f32x4(a1, b1, 0x88);
+    r[12 + j] = _mm512_shuffle_f32x4(a1, b1, 0xDD);
+  }
+}
+
+// Software prefetch of elements [d0, d0 + nd) of nk f16 rows. K/V rows of one KV head are
+// scattered through the cache (one row per position, other heads in between), and the
+// conversion loops wait on them: issuing every line of the next chunk ahead of time overlaps
+// those misses with the current chunk's arithmetic.
+static HEARTH_AI void prefetch_rows(const uint16_t* const* k, int64_t nk, int64_t d0, int64_t nd) {
+  for (int64_t c = 0; c < nk; ++c) {
+    const char* p = reinterpret_cast<const char*>(k[c] + d0);
+    const uintptr_t first = reinterpret_cast<uintptr_t>(p) & ~uintptr_t(63);
+    const uintptr_t last = reinterpret_cast<uintptr_t>(p + 2 * nd - 1);
+    for (uintptr_t a = first; a <= last; a += 64) _mm_prefetch(reinterpret_cast<const char*>(a), _MM_HINT_T0);
+  }
+}
+
+// kt[i * 32 + c] = k[c][d0 + i] for c < 16 * halves, i < nd; keys c >= nk read as zeros.
+static void load_keys_t32(const uint16_t* const* k, int64_t nk, int64_t d0, int64_t nd, int halves,
+                          float* kt) {
+  for (int h = 0; h < halves; ++h) {
+    const int64_t c0 = 16 * h;
+    for (int64_t i = 0; i < nd; i += 16) {
+      const __mmask16 m = lanes(nd - i);
+      __m512 r[16];
+#pragma GCC unroll 16
+      for (int c = 0; c < 16; ++c)
+        r[c] = c0 + c < nk ? load_f16(k[c0 + c] + d0 + i, m) : _mm512_setzero_ps();
+      transpose16_ps(r);
+      const int64_t cnt = min64(16, nd - i);
+#pragma GCC unroll 16
+      for (int c = 0; c < 16; ++c)
+        if (c < cnt) _mm512_store_ps(kt + (i + c) * 32 + c0, r[c]);
+    }
+  }
+}
+
+// s[r][0..nv) (+)= q[r][0..nd) . kt for R rows, W zmm of keys (W = 1: nv <= 16).
+template <int R, int W>
+static void scores_tile(const float* q, int64_t ldq, const float* kt, int64_t nd, float* s,
+                        int64_t lds, int64_t nv, bool accumulate) {
+  __m512 a[R][W];
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 2
+    for (int w = 0; w < W; ++w) a[r][w] = _mm512_setzero_ps();
+  for (int64_t i = 0; i < nd; ++i) {
+    __m512 kv[W];
+#pragma GCC unroll 2
+    for (int w = 0; w < W; ++w) kv[w] = _mm512_load_ps(kt + i * 32 + 16 * w);
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r) {
+      const __m512 b = _mm512_set1_ps(q[r * ldq + i]);
+#pragma GCC unroll 2
+      for (int w = 0; w < W; ++w) a[r][w] = _mm512_fmadd_ps(b, kv[w], a[r][w]);
+    }
+  }
+  __mmask16 m[W];
+#pragma GCC unroll 2
+  for (int w = 0; w < W; ++w) m[w] = lanes(nv - 16 * w);
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 2
+    for (int w = 0; w < W; ++w) {
+      float* sr = s + r * lds + 16 * w;
+      __m512 v = a[r][w];
+      if (accumulate) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m[w], sr));
+      _mm512_mask_storeu_ps(sr, m[w], v);
+    }
+}
+
+template <int W>
+static void scores_rows(const float* q, int64_t ldq, int64_t rows, const float* kt, int64_t nd,
+                        float* s, int64_t lds, int64_t nv, bool acc) {
+  int64_t r = 0;
+  for (; r + kScoreRows <= rows; r += kScoreRows)
+    scores_tile<kScoreRows, W>(q + r * ldq, ldq, kt, nd, s + r * lds, lds, nv, acc);
+  const float* qr = q + r * ldq;
+  float* sr = s + r * lds;
+  switch (rows - r) {
+    case 11: scores_tile<11, W>(qr, ldq, kt, nd, sr, lds, nv, acc); break;
+    case 10: scores_tile<10, W>(qr, ldq, kt, nd, sr, lds, nv, acc); break;
+    case 9: scores_tile<9, W>(qr, ldq, kt, nd, sr, lds, nv, acc); break;
+    case 8: scores_tile<8, W>(qr, ldq, kt, nd, sr, lds, nv, acc); break;
+    case 7: scores_tile<7, W>(qr, ldq, kt, nd, sr, lds, nv, acc); break;
+    case 6: scores_tile<6, W>(qr, ldq, kt, nd, sr, lds, nv, acc); break;
+    case 5: scores_tile<5, W>(qr, ldq, kt, nd, sr, lds, nv, acc); break;
+    case 4: scores_tile<4, W>(qr, ldq, kt, nd, sr, lds, nv, acc); break;
+    case 3: scores_tile<3, W>(qr, ldq, kt, nd, sr, lds, nv, acc); break;
+    case 2: scores_tile<2, W>(qr, ldq, kt, nd, sr, lds, nv, acc); break;
+    case 1: scores_tile<1, W>(qr, ldq, kt, nd, sr, lds, nv, acc); break;
+    default: break;
+  }
+}
+
+static void attn_scores_f16(const float* q, int64_t ldq, int64_t rows, const uint16_t* const* k,
+                            int64_t nk, int64_t n, float* s, int64_t lds) {
+  alignas(64) float kt[kScoreChunk * 32];
+  prefetch_rows(k, min64(32, nk), 0, min64(kScoreChunk, n));
+  for (int64_t j0 = 0; j0 < nk; j0 += 32) {
+    const int64_t nv = min64(32, nk - j0);
+    for (int64_t d0 = 0; d0 < n; d0 += kScoreChunk) {
+      const int64_t nd = min64(kScoreChunk, n - d0);
+      const bool acc = d0 > 0;
+      // The next (keys, dims) chunk's rows, while this one is converted and used.
+      if (d0 + kScoreChunk < n) prefetch_rows(k + j0, nv, d0 + kScoreChunk, min64(kScoreChunk, n - d0 - kScoreChunk));
+      else if (j0 + 32 < nk) prefetch_rows(k + j0 + 32, min64(32, nk - j0 - 32), 0, min64(kScoreChunk, n));
+      if (nv > 16) {
+        load_keys_t32(k + j0, nv, d0, nd, 2, kt);
+        scores_rows<2>(q + d0, ldq, rows, kt, nd, s + j0, lds, nv, acc);
+      } else {
+        load_keys_t32(k + j0, nv, d0, nd, 1, kt);
+        scores_rows<1>(q + d0, ldq, rows, kt, nd, s + j0, lds, nv, acc);
+      }
+    }
+  }
+}
+
+// P·V: up to kPvKeys V rows are converted to f32 once (dims in chunks of kPvChunk), then
+// micro-kernels of up to kPvRows rows x 64 dims (4 zmm per row) accumulate over the key block in
+// registers: per key 4 loads of V, kPvRows broadcast loads of P, 4 * kPvRows FMAs. Each output
+// row is loaded and stored once per key block; dim tails use masked loads/stores.
+constexpr int64_t kPvKeys = 32, kPvChunk = 256, kPvLd = kPvChunk + 16;  // +16: no 1 KiB stride
+constexpr int kPvRows = 6;
+
+template <int R, int W>
+static void pv_tile(const float* p, int64_t ldp, const float* vb, int64_t nj, float* const* o,
+                    int64_t d, int64_t nd_left) {
+  __mmask16 m[W];
+#pragma GCC unroll 4
+  for (int w = 0; w < W; ++w) m[w] = lanes(nd_left - 16 * w);
+  __m512 a[R][W];
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int w = 0; w < W; ++w) a[r][w] = _mm512_maskz_loadu_ps(m[w], o[r] + d + 16 * w);
+  for (int64_t j = 0; j < nj; ++j) {
+    __m512 v[W];
+#pragma GCC unroll 4
+    for (int w = 0; w < W; ++w) v[w] = _mm512_load_ps(vb + j * kPvLd + 16 * w);
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+      const __m512 b = _mm512_set1_ps(p[r * ldp + j]);
+#pragma GCC unroll 4
+      for (int w = 0; w < W; ++w) a[r][w] = _mm512_fmadd_ps(b, v[w], a[r][w]);
+    }
+  }
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int w = 0; w < W; ++w) _mm512_mask_storeu_ps(o[r] + d + 16 * w, m[w], a[r][w]);
+}
+
+template <int R>
+static void pv_rows(const float* p, int64_t ldp, const float* vb, int64_t nj, float* const* o,
+                    int64_t d0, int64_t nd) {
+  int64_t i = 0;
+  for (; i + 64 <= nd; i += 64) pv_tile<R, 4>(p, ldp, vb + i, nj, o, d0 + i, 64);
+  const int64_t left = nd - i;
+  if (left > 48) pv_tile<R, 4>(p, ldp, vb + i, nj, o, d0 + i, left);
+  else if (left > 32) pv_tile<R, 3>(p, ldp, vb + i, nj, o, d0 + i, left);
+  else if (left > 16) pv_tile<R, 2>(p, ldp, vb + i, nj, o, d0 + i, left);
+  else if (left > 0) pv_tile<R, 1>(p, ldp, vb + i, nj, o, d0 + i, left);
+}
+
+static void attn_pv_f16(const float* p, int64_t ldp, int64_t rows, const uint16_t* const* v,
+                        int64_t nk, int64_t n, float* const* o) {
+  alignas(64) float vb[kPvKeys * kPvLd];
+  for (int64_t d0 = 0; d0 < n; d0 += kPvChunk) {
+    const int64_t nd = min64(kPvChunk, n - d0);
+    if (d0 == 0) prefetch_rows(v, min64(kPvKeys, nk), 0, nd);
+    for (int64_t j0 = 0; j0 < nk; j0 += kPvKeys) {
+      const int64_t nj = min64(kPvKeys, nk - j0);
+      if (j0 + kPvKeys < nk) prefetch_rows(v + j0 + kPvKeys, min64(kPvKeys, nk - j0 - kPvKeys), d0, nd);
+      else if (d0 + kPvChunk < n) prefetch_rows(v, min64(kPvKeys, nk), d0 + kPvChunk, min64(kPvChunk, n - d0 - kPvChunk));
+      for (int64_t j = 0; j < nj; ++j) {
+        const uint16_t* src = v[j0 + j] + d0;
+        float* dst = vb + j * kPvLd;
+        for (int64_t i = 0; i < nd; i += 16) _mm512_store_ps(dst + i, load_f16(src + i, lanes(nd - i)));
+      }
+      int64_t r = 0;
+      for (; r + kPvRows <= rows; r += kPvRows) pv_rows<kPvRows>(p + r * ldp + j0, ldp, vb, nj, o + r, d0, nd);
+      const float* pr = p + r * ldp + j0;
+      switch (rows - r) {
+        case 7: pv_rows<7>(pr, ldp, vb, nj, o + r, d0, nd); break;
+        case 6: pv_rows<6>(pr, ldp, vb, nj, o + r, d0, nd); break;
+        case 5: pv_rows<5>(pr, ldp, vb, nj, o + r, d0, nd); break;
+        case 4: pv_rows<4>(pr, ldp, vb, nj, o + r, d0, nd); break;
+        case 3: pv_rows<3>(pr, ldp, vb, nj, o + r, d0, nd); break;
+        case 2: pv_rows<2>(pr, ldp, vb, nj, o + r, d0, nd); break;
+        case 1: pv_rows<1>(pr, ldp, vb, nj, o + r, d0, nd); break;
+        default: break;
+      }
+    }
+  }
+}
+
+}  // namespace
+
+// Declared in float_family.cpp (this directory's registration).
+void register_avx512_elementwise(KernelTable& t) {
+  t.f32_to_f16 = f32_to_f16_row;
+  t.f16_to_f32 = f16_to_f32_row;
+  t.dot_f32_f16 = dot_f32_f16;
+  t.axpy_f16 = axpy_f16;
+  t.add = add;
+  t.axpy = axpy;
+  t.attn_scores_f16 = attn_scores_f16;
+  t.attn_pv_f16 = attn_pv_f16;
+  t.rmsnorm = rmsnorm;
+  t.swiglu = swiglu;
+}
+
+}  // namespace hearth::kernels::x86
