@@ -381,6 +381,114 @@ static void gemm_panel(int64_t n, const uint8_t* w, size_t w_stride, int64_t r0,
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Decode / small m on the repacked layout: two 8-row groups side by side in one zmm (group A's
+// unit k in the low 256 bits, group B's in the high ones; rows g0..g0+15 in lane order), so a
+// broadcast activation dword feeds 16 rows per vpdpbusd; MR (<= 5) activation rows share each
+// decoded weight register. A thread's odd last group goes to the AVX2 entry.
+
+constexpr int kKBD512 = 256;  // chunks per k-panel of side data
+// Prefetch distance per stream, as the AVX2 decode kernel (quant_q8_0_repack.cpp).
+constexpr size_t kPrefetch512 = 1024;
+
+template <class T>
+static inline __m512i load2(const uint8_t* a, const uint8_t* b) {
+  return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a))),
+                            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b)), 1);
+}
+
+template <class T, int MR>
+static void rp_gemv(int kbn, const uint8_t* ga, const uint8_t* gb, const uint8_t* const* ap,
+                    const float* dy, const int32_t* noff, const float* sy, int side_stride,
+                    __m512* acc) {
+  using R = Rp512<T>;
+  using Act = typename T::Act;
+  constexpr size_t kGc = 8 * T::kBytes;  // bytes of one group-chunk
+  const __m512i m4 = _mm512_set1_epi8(0x0F);
+  const __m512i table = _mm512_broadcast_i32x4(_mm256_castsi256_si128(lut_u<T>()));
+  for (int c = 0; c < kbn; ++c) {
+    const uint8_t* ca = ga + size_t(c) * kGc;
+    const uint8_t* cb = gb + size_t(c) * kGc;
+    if constexpr (kPrefetch512 > 0) {
+      for (size_t off = 0; off < kGc; off += 64) {
+        _mm_prefetch(reinterpret_cast<const char*>(ca + kPrefetch512 + off), _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char*>(cb + kPrefetch512 + off), _MM_HINT_T0);
+      }
+    }
+    const size_t aoff = size_t(c) * sizeof(Act) + offsetof(Act, qs);
+    __m512i i32[MR];
+#pragma GCC unroll 8
+    for (int m = 0; m < MR; ++m)
+      i32[m] = kOff<T> != 0 ? _mm512_set1_epi32(noff[m * side_stride + c]) : _mm512_setzero_si512();
+#pragma GCC unroll 8
+    for (int k = 0; k < R::kUnits; ++k) {
+      const __m512i v = load2<T>(ca + R::kHdr + 32 * k, cb + R::kHdr + 32 * k);
+      if constexpr (R::kUnits == 8) {
+        const __m512i u = _mm512_xor_si512(v, _mm512_set1_epi8(char(0x80)));
+#pragma GCC unroll 8
+        for (int m = 0; m < MR; ++m)
+          i32[m] = _mm512_dpbusd_epi32(i32[m], u, _mm512_set1_epi32(load_i32(ap[m] + aoff + 4 * k)));
+      } else {
+        __m512i l = _mm512_and_si512(v, m4), h = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
+        if constexpr (T::kLut) {
+          l = _mm512_shuffle_epi8(table, l);
+          h = _mm512_shuffle_epi8(table, h);
+        }
+#pragma GCC unroll 8
+        for (int m = 0; m < MR; ++m) {
+          i32[m] = _mm512_dpbusd_epi32(i32[m], l, _mm512_set1_epi32(load_i32(ap[m] + aoff + 4 * k)));
+          i32[m] = _mm512_dpbusd_epi32(i32[m], h, _mm512_set1_epi32(load_i32(ap[m] + aoff + 16 + 4 * k)));
+        }
+      }
+    }
+    const __m512 sc = _mm512_insertf32x8(_mm512_castps256_ps512(R::scales8(ca)), R::scales8(cb), 1);
+#pragma GCC unroll 8
+    for (int m = 0; m < MR; ++m) {
+      const __m512 d = _mm512_mul_ps(sc, _mm512_set1_ps(dy[m * side_stride + c]));
+      acc[m] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i32[m]), d, acc[m]);
+    }
+    if constexpr (T::kMin) {
+      const __m512 mv = _mm512_insertf32x8(_mm512_castps256_ps512(R::mins8(ca)), R::mins8(cb), 1);
+#pragma GCC unroll 8
+      for (int m = 0; m < MR; ++m)
+        acc[m] = _mm512_fmadd_ps(mv, _mm512_set1_ps(sy[m * side_stride + c]), acc[m]);
+    }
+  }
+}
+
+template <class T, int MR>
+static void gemv_rp512(int64_t n, const uint8_t* w, size_t w_stride, int64_t r0, int64_t r1,
+                       const uint8_t* a, size_t a_stride, float* y, int64_t ldy) {
+  const int64_t nb = n / kQK;
+  static_assert(MR * kKBD512 <= kMC512 * kKB512, "side data fits the scratch area");
+  uint8_t* base = scratch();
+  float* dy = reinterpret_cast<float*>(base + kWqBytes) + kKB512 * 3 * 32;
+  float* sy = dy + kMC512 * kKB512;
+  int32_t* noff = reinterpret_cast<int32_t*>(sy + kMC512 * kKB512);
+  for (int64_t c0 = 0; c0 < nb; c0 += kKBD512) {
+    const int kbn = int(min_i64(kKBD512, nb - c0));
+    const bool first = c0 == 0;
+    const uint8_t* ap[MR];
+    for (int i = 0; i < MR; ++i) {
+      act_side512<T>(a + i * a_stride, c0, kbn, dy + i * kKBD512, noff + i * kKBD512,
+                     T::kMin ? sy + i * kKBD512 : sy);
+      ap[i] = a + i * a_stride + c0 * sizeof(typename T::Act);
+    }
+    for (int64_t g0 = r0; g0 + 16 <= r1; g0 += 16) {
+      const uint8_t* ga = w + g0 * w_stride + size_t(c0) * 8 * T::kBytes;
+      __m512 acc[MR];
+#pragma GCC unroll 8
+      for (int i = 0; i < MR; ++i) acc[i] = _mm512_setzero_ps();
+      rp_gemv<T, MR>(kbn, ga, ga + 8 * w_stride, ap, dy, noff, sy, kKBD512, acc);
+#pragma GCC unroll 8
+      for (int i = 0; i < MR; ++i) {
+        float* out = y + i * ldy + g0;
+        _mm512_storeu_ps(out, first ? acc[i] : _mm512_add_ps(_mm512_loadu_ps(out), acc[i]));
+      }
+    }
+  }
+}
+
 template <class T, DType kType>
 static void gemm512(int64_t n, const void* w, size_t w_stride, int64_t r0, int64_t r1,
                     const void* a, size_t a_stride, int64_t m_rows, float* y, int64_t ldy) {
@@ -398,7 +506,19 @@ static void gemm_rp512(int64_t n, const void* w, size_t w_stride, int64_t r0, in
                        const void* a, size_t a_stride, int64_t m_rows, float* y, int64_t ldy) {
   if (r0 >= r1 || m_rows <= 0) return;
   if (m_rows < kMinRowsRepacked512) {
-    g_avx2_gemm_rp[int(kType)](n, w, w_stride, r0, r1, a, a_stride, m_rows, y, ldy);
+    const auto* wb = static_cast<const uint8_t*>(w);
+    const auto* ab = static_cast<const uint8_t*>(a);
+    const int64_t r16 = r0 + (r1 - r0) / 16 * 16;  // pairs of groups; an odd last group: AVX2
+    if (r16 > r0) {
+      switch (m_rows) {
+        case 1: gemv_rp512<T, 1>(n, wb, w_stride, r0, r16, ab, a_stride, y, ldy); break;
+        case 2: gemv_rp512<T, 2>(n, wb, w_stride, r0, r16, ab, a_stride, y, ldy); break;
+        case 3: gemv_rp512<T, 3>(n, wb, w_stride, r0, r16, ab, a_stride, y, ldy); break;
+        case 4: gemv_rp512<T, 4>(n, wb, w_stride, r0, r16, ab, a_stride, y, ldy); break;
+        default: gemv_rp512<T, 5>(n, wb, w_stride, r0, r16, ab, a_stride, y, ldy); break;
+      }
+    }
+    if (r16 < r1) g_avx2_gemm_rp[int(kType)](n, w, w_stride, r16, r1, a, a_stride, m_rows, y, ldy);
     return;
   }
   gemm_panel<T, true>(n, static_cast<const uint8_t*>(w), w_stride, r0, r1,
