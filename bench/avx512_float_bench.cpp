@@ -3,6 +3,7 @@
 //  - AttnScores/<isa>, AttnPv/<isa>: one prefill tile block (32 query rows = 16 tokens x GQA
 //    group 2, 64 keys, head dim 128), GFLOP/s (2 * rows * keys * dim / time);
 //  - DotF32F16/<isa>/<n>, AxpyF16/<isa>/<n>: decode attention rows, ns per call;
+//  - F32ToF16/<isa>/<n>: f32 -> f16 -> f32 round trip of an L1/L2-resident row;
 //  - FloatGemm/<type>/<isa>/<m>: F32/F16/BF16 weights, K = 1024, 256 rows, m activation rows,
 //    GFLOP/s. Single-threaded; "(cpu)" counters divide by process CPU time.
 #include <benchmark/benchmark.h>
@@ -120,6 +121,23 @@ void BM_AxpyF16(benchmark::State& state) {
   state.SetLabel(kt->name);
 }
 
+void BM_F32ToF16(benchmark::State& state) {
+  const kernels::KernelTable* kt = table(kIsa[state.range(0)]);
+  if (!kt) return state.SkipWithError("table not available");
+  const int64_t n = state.range(1);
+  std::vector<float> x(size_t(n), 0.37f);
+  std::vector<uint16_t> h(static_cast<size_t>(n));
+  for (auto _ : state) {
+    for (int j = 0; j < 64; ++j) {
+      kt->f32_to_f16(x.data(), h.data(), n);
+      kt->f16_to_f32(h.data(), x.data(), n);
+    }
+    benchmark::DoNotOptimize(x.data());
+  }
+  state.SetItemsProcessed(state.iterations() * 64);
+  state.SetLabel(kt->name);
+}
+
 // ---- F32 / F16 / BF16 weights ---------------------------------------------------------------
 const DType kTypes[] = {DType::F32, DType::F16, DType::BF16};
 
@@ -155,6 +173,7 @@ void BM_FloatGemm(benchmark::State& state) {
 BENCHMARK(BM_AttnScores)->ArgsProduct({{0, 1}, {32, 8}});
 BENCHMARK(BM_AttnPv)->ArgsProduct({{0, 1}, {32, 8}});
 BENCHMARK(BM_DotF32F16)->ArgsProduct({{0, 1}, {64, 128}});
+BENCHMARK(BM_F32ToF16)->ArgsProduct({{0, 1}, {128, 4096}});
 BENCHMARK(BM_AxpyF16)->ArgsProduct({{0, 1}, {64, 128}});
 BENCHMARK(BM_FloatGemm)->ArgsProduct({{0, 1, 2}, {0, 1}, {1, 2, 64}});
 

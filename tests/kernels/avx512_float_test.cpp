@@ -19,6 +19,10 @@
 //    <= 5u + 2u in 1 + E (both sides round), and the divide and multiply round once per side:
 //    |diff| <= 11u |y|, plus 1e-30 absolute for g < -88 where one side's exp(-g) overflows and
 //    the other's is ~FLT_MAX (y ~ 1e-37 vs -0).
+//  - BF16 weights (vdpbf16ps on AVX512-BF16): the Q8_K-family test's float bound
+//    (n/8 + 16) u sum |w a| + 1e-30, here with bf16 subnormal weights and activations
+//    (vdpbf16ps reads them as 0 and flushes subnormal sums: |diff| < 2^-126 * n * max|a|,
+//    inside the 1e-30 floor) and lengths around the 32-element dpbf16 step.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -28,6 +32,7 @@
 #include <random>
 #include <vector>
 
+#include "core/dtype.h"
 #include "core/fp16.h"
 #include "kernels/kernels.h"
 
@@ -184,6 +189,43 @@ TEST(Avx512Float, Swiglu) {
         ASSERT_NEAR(got, want, 11.0 * kU * std::abs(double(want)) + 1e-30)
             << kt->name << " swiglu g " << g[size_t(i)] << " u " << u[size_t(i)];
       }
+    }
+}
+
+// BF16 rows with subnormals (|x| < 2^-126), zeros, signed values around 1 and around 1e3.
+TEST(Avx512Float, Bf16WeightsWithSubnormals) {
+  std::mt19937 rng(28);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  std::uniform_int_distribution<int> kind(0, 9);
+  auto row = [&](int64_t n) {
+    std::vector<uint16_t> h(static_cast<size_t>(n));
+    for (auto& v : h) {
+      const int k = kind(rng);
+      const float f = k == 0 ? std::ldexp(nd(rng), -130) : k == 1 ? 0.0f : k == 2 ? 1e3f * nd(rng) : nd(rng);
+      v = f32_to_bf16(f);
+    }
+    return h;
+  };
+  for (const KernelTable* kt : available_tables())
+    for (int64_t n : {1, 31, 32, 33, 63, 64, 65, 95, 200}) {
+      const int64_t rows = 7, m = 9;
+      std::vector<uint16_t> w, a;
+      for (int64_t r = 0; r < rows; ++r) { auto x = row(n); w.insert(w.end(), x.begin(), x.end()); }
+      for (int64_t r = 0; r < m; ++r) { auto x = row(n); a.insert(a.end(), x.begin(), x.end()); }
+      std::vector<float> y(size_t(m * rows), -1.0f);
+      const size_t rb = size_t(n) * 2;
+      kt->gemm[int(DType::BF16)](n, w.data(), rb, 0, rows, a.data(), rb, m, y.data(), rows);
+      for (int64_t i = 0; i < m; ++i)
+        for (int64_t r = 0; r < rows; ++r) {
+          const uint16_t* wr = w.data() + r * n;
+          const uint16_t* ar = a.data() + i * n;
+          const float want = reference_table().vec_dot[int(DType::BF16)](n, wr, ar);
+          double mag = 0;
+          for (int64_t k = 0; k < n; ++k) mag += std::abs(double(bf16_to_f32(wr[k])) * bf16_to_f32(ar[k]));
+          const double tol = (double(n) / 8 + 16) * kU * mag + 1e-30;
+          ASSERT_NEAR(y[size_t(i * rows + r)], want, tol) << kt->name << " bf16 gemm n " << n;
+          ASSERT_NEAR(kt->vec_dot[int(DType::BF16)](n, wr, ar), want, tol) << kt->name << " bf16 dot n " << n;
+        }
     }
 }
 
