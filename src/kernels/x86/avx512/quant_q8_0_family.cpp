@@ -525,6 +525,66 @@ static void gemm_rp512(int64_t n, const void* w, size_t w_stride, int64_t r0, in
                       static_cast<const uint8_t*>(a), a_stride, m_rows, y, ldy);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Activation quantizers, bit-exact with the reference act_q8_0 / act_q8_1 and the AVX2 ones:
+// the same max-of-|x| order (NaN propagation of maxps depends on it), d = amax / 127,
+// q = round-to-nearest-even(x * (127 / amax)) via cvtps2dq with embedded rounding, saturated to
+// int8 by vpmovsdb (INT32_MIN from an overflowing product -> -128, as packssdw + packsswb);
+// Q8_1's s uses the wrapping int32 sum of the unsaturated quants.
+static inline __m128i quantize16(__m512 v, __m512 id, __m512i* i32) {
+  *i32 = _mm512_cvt_roundps_epi32(_mm512_mul_ps(v, id), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  return _mm512_cvtsepi32_epi8(*i32);
+}
+
+static inline void quantize_block512(const float* x, float* d_out, __m128i* q0, __m128i* q1,
+                                     __m512i* sum32) {
+  const __m512 v01 = _mm512_loadu_ps(x), v23 = _mm512_loadu_ps(x + 16);
+  const __m512 a01 = _mm512_abs_ps(v01), a23 = _mm512_abs_ps(v23);
+  // AVX2 order: max(max(|v0|, |v1|), max(|v2|, |v3|)) on 8-float halves, then hmax_ps
+  const __m256 m01 = _mm256_max_ps(_mm512_castps512_ps256(a01), _mm512_extractf32x8_ps(a01, 1));
+  const __m256 m23 = _mm256_max_ps(_mm512_castps512_ps256(a23), _mm512_extractf32x8_ps(a23, 1));
+  const float amax = hmax_ps(_mm256_max_ps(m01, m23));
+  *d_out = amax / 127.0f;
+  const __m512 id = _mm512_set1_ps(amax != 0.0f ? 127.0f / amax : 0.0f);
+  __m512i i0, i1;
+  *q0 = quantize16(v01, id, &i0);
+  *q1 = quantize16(v23, id, &i1);
+  *sum32 = _mm512_add_epi32(i0, i1);
+}
+
+static void act_q8_0_512(const float* x, void* vy, int64_t n) {
+  auto* y = static_cast<uint8_t*>(vy);
+  for (int64_t i = 0; i < n / kQK; ++i) {
+    uint8_t* b = y + i * sizeof(BlockQ8_0);
+    float d;
+    __m128i q0, q1;
+    __m512i sum32;
+    quantize_block512(x + i * kQK, &d, &q0, &q1, &sum32);
+    const uint16_t h = _cvtss_sh(d, _MM_FROUND_TO_NEAREST_INT);
+    std::memcpy(b + offsetof(BlockQ8_0, d), &h, 2);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(b + offsetof(BlockQ8_0, qs)), q0);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(b + offsetof(BlockQ8_0, qs) + 16), q1);
+  }
+}
+
+static void act_q8_1_512(const float* x, void* vy, int64_t n) {
+  auto* y = static_cast<uint8_t*>(vy);
+  for (int64_t i = 0; i < n / kQK; ++i) {
+    uint8_t* b = y + i * sizeof(BlockQ8_1);
+    float d;
+    __m128i q0, q1;
+    __m512i sum32;
+    quantize_block512(x + i * kQK, &d, &q0, &q1, &sum32);
+    const int32_t sum = _mm512_reduce_add_epi32(sum32);
+    const uint16_t h = _cvtss_sh(d, _MM_FROUND_TO_NEAREST_INT);
+    const uint16_t s = _cvtss_sh(d * float(sum), _MM_FROUND_TO_NEAREST_INT);
+    std::memcpy(b + offsetof(BlockQ8_1, d), &h, 2);
+    std::memcpy(b + offsetof(BlockQ8_1, s), &s, 2);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(b + offsetof(BlockQ8_1, qs)), q0);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(b + offsetof(BlockQ8_1, qs) + 16), q1);
+  }
+}
+
 template <class T, DType kType>
 static void set_gemm(KernelTable& t) {
   if (!t.gemm[int(kType)]) return;
@@ -543,6 +603,8 @@ static void set_gemm_rp(KernelTable& t) {
 }  // namespace
 
 void register_avx512_q8_0_family(KernelTable& t) {
+  t.quantize_act[int(DType::Q8_0)] = act_q8_0_512;
+  t.quantize_act[int(DType::Q8_1)] = act_q8_1_512;
   set_gemm<TQ8_0, DType::Q8_0>(t);
   set_gemm<TQ4_0, DType::Q4_0>(t);
   set_gemm<TMxfp4, DType::MXFP4>(t);
