@@ -50,7 +50,7 @@ static_assert(sizeof(Panel16) == 5760, "Panel16 layout");
 
 constexpr int64_t kMinRows = 4;        // activation rows from which the panel path pays off
 constexpr int64_t kKChunk = 4;         // super-blocks of a panel unpacked at a time (~23 KiB, L1)
-constexpr int64_t kMBlockBytes = 512 << 10;  // activation rows per cache block (L2)
+constexpr int64_t kMBlockBytes = 896 << 10;  // activation rows per cache block (L2)
 constexpr int kTileC = 8;              // activation rows per micro-kernel call
 
 static HEARTH_AI __m512i load2x256(const void* a, const void* b) {
@@ -318,10 +318,145 @@ static void gemm_panels(PanelFn unpack, const MicroFn* micros, int64_t n, const 
   }
 }
 
+
+// ---------------------------------------------------------------------------------------------
+// GEMV / few activation rows (m < kMinRows), Q4_K only: the weights are unpacked in registers as
+// they stream by (no panel), C <= 3 activation rows share each weight load, software prefetch a
+// few super-blocks ahead. (Q5_K / Q6_K keep the AVX2 row kernels: a 16-row version reading two
+// groups at once was faster L3-hot but ~20% slower from DRAM with 2 threads.)
+
+constexpr int kPrefetchBlocks = 2;
+
+static HEARTH_AI void prefetch_bytes(const void* p, int bytes) {
+  const char* c = static_cast<const char*>(p);
+#pragma GCC unroll 32
+  for (int i = 0; i < bytes; i += 64) _mm_prefetch(c + i, _MM_HINT_T0);
+}
+
+// One 8-row group per pass (a single read stream per thread): a zmm holds steps l4 and l4 + 1
+// of the 8 rows, so the activation operand is [4 bytes of step l4] x 8 | [step l4 + 1] x 8,
+// precomputed once per call ("doubled" activations, 8 bytes per element pair -> 64 bytes).
+// The two 256-bit halves (same rows, same sub-block) are added at the end.
+static HEARTH_AI void double_acts(const BlockQ8_K* a, int64_t nb, uint8_t* dst) {
+  const __m512i idx = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
+  for (int64_t b = 0; b < nb; ++b)
+#pragma GCC unroll 32
+    for (int p = 0; p < 32; ++p) {
+      const __m512i v = _mm512_castsi128_si512(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(a[b].qs + 8 * p)));
+      _mm512_store_si512(dst + (b * 32 + p) * 64, _mm512_permutexvar_epi32(idx, v));
+    }
+}
+
+template <int C>
+static void group1_q4_k(int64_t nb, const BlockQ4_Kx8* x, const BlockQ8_K* const* a, const uint8_t* const* ad,
+                        float* out, int64_t ldo) {
+  const __m512i m4 = _mm512_set1_epi8(0x0F);
+  const __m512i m6 = _mm512_set1_epi32(0x3F3F3F3F), m4d = _mm512_set1_epi32(0x0F0F0F0F),
+                m2 = _mm512_set1_epi32(0x30303030), ff = _mm512_set1_epi32(0xFF), lo16 = _mm512_set1_epi32(0x00FF00FF);
+  __m512 acc[C], accm[C];
+#pragma GCC unroll 4
+  for (int c = 0; c < C; ++c) acc[c] = _mm512_setzero_ps(), accm[c] = _mm512_setzero_ps();
+  for (int64_t b = 0; b < nb; ++b) {
+    const BlockQ4_Kx8& X = x[b];
+    prefetch_bytes(&x[b + kPrefetchBlocks], int(sizeof(BlockQ4_Kx8)));
+    // scales of the 8 rows, duplicated into both halves
+    const __m512i sa = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(X.scales)));
+    const __m512i sb = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(X.scales + 32)));
+    const __m512i sc2 = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(X.scales + 64)));
+    const __m512i sc_lo = _mm512_and_si512(sa, m6);
+    const __m512i sc_hi = _mm512_or_si512(_mm512_and_si512(sc2, m4d), _mm512_and_si512(_mm512_srli_epi32(sa, 2), m2));
+    const __m512i m_lo = _mm512_and_si512(sb, m6);
+    const __m512i m_hi = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(sc2, 4), m4d),
+                                         _mm512_and_si512(_mm512_srli_epi32(sb, 2), m2));
+    // mins only in the low half (the halves are summed at the end)
+    const __mmask16 lo8 = 0x00FF;
+    const __m512i mp0 = _mm512_maskz_and_epi32(lo8, m_lo, lo16);
+    const __m512i mp1 = _mm512_maskz_and_epi32(lo8, _mm512_srli_epi32(m_lo, 8), lo16);
+    const __m512i mp2 = _mm512_maskz_and_epi32(lo8, m_hi, lo16);
+    const __m512i mp3 = _mm512_maskz_and_epi32(lo8, _mm512_srli_epi32(m_hi, 8), lo16);
+    const __m512 d = _mm512_cvtph_ps(_mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(X.d))));
+    const __m512 dmin =
+        _mm512_cvtph_ps(_mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(X.dmin))));
+#pragma GCC unroll 4
+    for (int c = 0; c < C; ++c) {
+      const BlockQ8_K& y = a[c][b];
+      const uint8_t* yd = ad[c] + b * 32 * 64;  // doubled activations of this super-block
+      const __m128i bp = _mm_hadd_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(y.bsums)),
+                                        _mm_loadu_si128(reinterpret_cast<const __m128i*>(y.bsums + 8)));
+      alignas(16) int16_t bq[8];
+      _mm_store_si128(reinterpret_cast<__m128i*>(bq),
+                      _mm_shuffle_epi8(bp, _mm_setr_epi8(0, 1, 4, 5, 2, 3, 6, 7, 8, 9, 12, 13, 10, 11, 14, 15)));
+      __m512i ms = dpwssd_b(_mm512_setzero_si512(), mp0, bq);
+      ms = dpwssd_b(ms, mp1, bq + 2);
+      ms = dpwssd_b(ms, mp2, bq + 4);
+      ms = dpwssd_b(ms, mp3, bq + 6);
+      __m512i tot = _mm512_setzero_si512();
+#pragma GCC unroll 4
+      for (int ch = 0; ch < 4; ++ch) {
+        __m512i slo = _mm512_setzero_si512(), shi = _mm512_setzero_si512();
+#pragma GCC unroll 4
+        for (int l2 = 0; l2 < 4; ++l2) {  // steps l4 = 2 * l2, 2 * l2 + 1
+          const __m512i w = _mm512_loadu_si512(X.qs + (8 * ch + 2 * l2) * 32);
+          const __m512i lo = _mm512_and_si512(w, m4), hi = _mm512_and_si512(_mm512_srli_epi16(w, 4), m4);
+          // elements 64ch + 8 l2 .. +7 (pair index 16ch + 2 l2... in 8-byte units: (64ch + 8 l2) / 8)
+          slo = _mm512_dpbusd_epi32(slo, lo, _mm512_load_si512(yd + (8 * ch + l2) * 64));
+          shi = _mm512_dpbusd_epi32(shi, hi, _mm512_load_si512(yd + (8 * ch + 4 + l2) * 64));
+        }
+        const __m512i sv = ch < 2 ? sc_lo : sc_hi;
+        const __m512i s0 = _mm512_and_si512(_mm512_srli_epi32(sv, 16 * (ch % 2)), ff);
+        const __m512i s1 = _mm512_and_si512(_mm512_srli_epi32(sv, 16 * (ch % 2) + 8), ff);
+        tot = _mm512_add_epi32(tot, _mm512_mullo_epi32(slo, s0));
+        tot = _mm512_add_epi32(tot, _mm512_mullo_epi32(shi, s1));
+      }
+      const __m512 da = _mm512_set1_ps(y.d);
+      acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(tot), _mm512_mul_ps(d, da), acc[c]);
+      accm[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(ms), _mm512_mul_ps(dmin, da), accm[c]);
+    }
+  }
+#pragma GCC unroll 4
+  for (int c = 0; c < C; ++c) {
+    const __m512 r = _mm512_sub_ps(acc[c], accm[c]);
+    _mm256_storeu_ps(out + c * ldo, _mm256_add_ps(_mm512_castps512_ps256(r), _mm512_extractf32x8_ps(r, 1)));
+  }
+}
+
+static void q4_k_rows1(int64_t n, const void* w, size_t w_stride, int64_t r0, int64_t r1, const void* a,
+                       size_t a_stride, int64_t m_rows, float* y, int64_t ldy) {
+  const int64_t nb = n / kQK_K;
+  const size_t per_row = size_t(nb) * 32 * 64;
+  static thread_local uint8_t* buf = nullptr;
+  static thread_local size_t cap = 0;
+  const size_t need = per_row * 3;
+  if (cap < need) {
+    std::free(buf);
+    buf = static_cast<uint8_t*>(std::aligned_alloc(64, need));
+    cap = buf ? need : 0;
+    if (!buf) return avx2_q8_k_repacked_rows_gemm(DType::Q4_K)(n, w, w_stride, r0, r1, a, a_stride, m_rows, y, ldy);
+  }
+  const auto* ab = static_cast<const uint8_t*>(a);
+  const auto* wb = static_cast<const uint8_t*>(w);
+  for (int64_t m = 0; m < m_rows; m += 3) {
+    const int C = int(m_rows - m < 3 ? m_rows - m : 3);
+    const BlockQ8_K* ar[3];
+    const uint8_t* ad[3];
+    for (int c = 0; c < C; ++c) {
+      ar[c] = reinterpret_cast<const BlockQ8_K*>(ab + size_t(m + c) * a_stride);
+      double_acts(ar[c], nb, buf + per_row * size_t(c));
+      ad[c] = buf + per_row * size_t(c);
+    }
+    for (int64_t r = r0; r < r1; r += 8) {
+      const auto* x = reinterpret_cast<const BlockQ4_Kx8*>(wb + size_t(r) * w_stride);
+      if (C == 1) group1_q4_k<1>(nb, x, ar, ad, y + m * ldy + r, ldy);
+      else if (C == 2) group1_q4_k<2>(nb, x, ar, ad, y + m * ldy + r, ldy);
+      else group1_q4_k<3>(nb, x, ar, ad, y + m * ldy + r, ldy);
+    }
+  }
+}
+
 static void q4_k_gemm_repacked(int64_t n, const void* w, size_t w_stride, int64_t r0, int64_t r1, const void* a,
                                size_t a_stride, int64_t m_rows, float* y, int64_t ldy) {
   if (m_rows < kMinRows)
-    return avx2_q8_k_repacked_rows_gemm(DType::Q4_K)(n, w, w_stride, r0, r1, a, a_stride, m_rows, y, ldy);
+    return q4_k_rows1(n, w, w_stride, r0, r1, a, a_stride, m_rows, y, ldy);
   gemm_panels(panel_q4_k_fn, Micros<8, true>::fns, n, w, w_stride, r0, r1, a, a_stride, m_rows, y, ldy);
 }
 static void q5_k_gemm_repacked(int64_t n, const void* w, size_t w_stride, int64_t r0, int64_t r1, const void* a,
