@@ -11,8 +11,8 @@
 //   d[row], dm[row]    f32 super-block scales
 // For activation row a the super-block's contribution is
 //   d * d_a * sum_sub sc * sum_k u_k * a_k  +  dm * d_a * sum_pair mn . bsums
-// (Q4_K/Q5_K: mn = -min, dm = dmin; Q6_K: u = q + 32, mn = -32 * sc, dm = d so both integer sums
-// are added before the one float step), the reference formula with exact integer sums.
+// (Q4_K/Q5_K: mn = -min, dm = dmin; Q6_K: u = q + 32 and the -32 * sc * bsums term is folded into
+// the sub-block sums, which start at -32 * bsums[sub]), the reference formula with exact integer sums.
 // Micro-kernel: C activation rows x 16 weight rows; per step one zmm load of the weights and C
 // vpdpbusd with the 4 activation bytes as an embedded {1to16} broadcast; each sub-block's int32
 // sum is multiplied by its scales (vpmulld) into the super-block's int32 total; the mins term is
@@ -168,16 +168,9 @@ static void panel_q6_k(const BlockQ6_Kx8* A, const BlockQ6_Kx8* B, int64_t kc, P
         store(P.q[32 * h + 24 + l4], _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(l1, 4), m4),
                                                      _mm512_and_si512(_mm512_srli_epi16(hb, 2), m30)));
       }
-    __m512i s[16];
 #pragma GCC unroll 16
-    for (int j = 0; j < 16; ++j) {
-      s[j] = load2x128_u8_to_32(X.scales + 8 * j, Y ? Y->scales + 8 * j : nullptr);
-      store(P.sc[j], s[j]);
-    }
-#pragma GCC unroll 8
-    for (int p = 0; p < 8; ++p)  // -32 * (sc[2p], sc[2p+1]) per row
-      store(P.mn[p], _mm512_sub_epi16(_mm512_setzero_si512(),
-                                      _mm512_slli_epi16(_mm512_mask_blend_epi16(0xAAAAAAAA, s[2 * p], _mm512_slli_epi32(s[2 * p + 1], 16)), 5)));
+    for (int j = 0; j < 16; ++j) store(P.sc[j], load2x128_u8_to_32(X.scales + 8 * j, Y ? Y->scales + 8 * j : nullptr));
+    // (no mn: the micro-kernel starts each sub-block's sum at -32 * bsums)
     const __m512 d = load_f16x2(X.d, Y ? Y->d : nullptr);
     _mm512_store_ps(P.d, d);
     _mm512_store_ps(P.dm, d);
@@ -201,9 +194,6 @@ static HEARTH_AI __m512i dpwssd_b(__m512i s, __m512i w, const void* p) {
 // (else by d and added in integers).
 template <int C, int S, bool SEP>
 static void micro(const Panel16* panel, int64_t kc, const BlockQ8_K* const* arow, float* accp) {
-  __m512 acc[C];
-#pragma GCC unroll 8
-  for (int c = 0; c < C; ++c) acc[c] = _mm512_load_ps(accp + 16 * c);
   for (int64_t b = 0; b < kc; ++b) {
     const Panel16& P = panel[b];
     const int8_t* aq[C];
@@ -212,6 +202,17 @@ static void micro(const Panel16* panel, int64_t kc, const BlockQ8_K* const* arow
     __m512i tot[C];
 #pragma GCC unroll 8
     for (int c = 0; c < C; ++c) tot[c] = _mm512_setzero_si512();
+    // !SEP (Q6_K): each 16-element sub-block's sum starts at -32 * bsums[sub], so the scale
+    // multiplies sum (u - 32) * a directly and no separate mins term is needed.
+    alignas(64) int32_t corr[SEP ? 1 : C][16];
+    if (!SEP) {
+#pragma GCC unroll 8
+      for (int c = 0; c < C; ++c)
+        _mm512_store_si512(corr[c], _mm512_sub_epi32(_mm512_setzero_si512(),
+                                                     _mm512_slli_epi32(_mm512_cvtepi16_epi32(_mm256_loadu_si256(
+                                                                           reinterpret_cast<const __m256i*>(arow[c][b].bsums))),
+                                                                       5)));
+    }
 #pragma GCC unroll 1
     for (int sub = 0; sub < 64 / S; ++sub) {
       __m512i s[C];
@@ -221,7 +222,8 @@ static void micro(const Panel16* panel, int64_t kc, const BlockQ8_K* const* arow
         const __m512i w = _mm512_load_si512(P.q[step]);
 #pragma GCC unroll 8
         for (int c = 0; c < C; ++c) {
-          s[c] = dpbusd_b(t == 0 ? _mm512_setzero_si512() : s[c], w, aq[c] + 4 * step);
+          const __m512i s0 = SEP ? _mm512_setzero_si512() : _mm512_set1_epi32(corr[SEP ? 0 : c][sub]);
+          s[c] = dpbusd_b(t == 0 ? s0 : s[c], w, aq[c] + 4 * step);
         }
       }
       const __m512i scv = _mm512_load_si512(P.sc[sub]);
@@ -238,22 +240,18 @@ static void micro(const Panel16* panel, int64_t kc, const BlockQ8_K* const* arow
         for (int p = 0; p < 8; ++p)
           ms = dpwssd_b(ms, _mm512_load_si512(P.mn[p]), arow[c][b].bsums + 2 * p);
         const __m512 da = _mm512_set1_ps(arow[c][b].d);
-        acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(ms), _mm512_mul_ps(dm, da), acc[c]);
-        acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(tot[c]), _mm512_mul_ps(d, da), acc[c]);
+        __m512 acc = _mm512_load_ps(accp + 16 * c);
+        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(ms), _mm512_mul_ps(dm, da), acc);
+        _mm512_store_ps(accp + 16 * c, _mm512_fmadd_ps(_mm512_cvtepi32_ps(tot[c]), _mm512_mul_ps(d, da), acc));
       }
     } else {
 #pragma GCC unroll 8
-      for (int c = 0; c < C; ++c) {
-        __m512i t = tot[c];
-#pragma GCC unroll 8
-        for (int p = 0; p < 8; ++p)
-          t = dpwssd_b(t, _mm512_load_si512(P.mn[p]), arow[c][b].bsums + 2 * p);
-        acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(t), _mm512_mul_ps(d, _mm512_set1_ps(arow[c][b].d)), acc[c]);
-      }
+      for (int c = 0; c < C; ++c)
+        _mm512_store_ps(accp + 16 * c, _mm512_fmadd_ps(_mm512_cvtepi32_ps(tot[c]),
+                                                       _mm512_mul_ps(d, _mm512_set1_ps(arow[c][b].d)),
+                                                       _mm512_load_ps(accp + 16 * c)));
     }
   }
-#pragma GCC unroll 8
-  for (int c = 0; c < C; ++c) _mm512_store_ps(accp + 16 * c, acc[c]);
 }
 
 using MicroFn = void (*)(const Panel16* panel, int64_t kc, const BlockQ8_K* const* arow, float* acc);
