@@ -26,7 +26,7 @@ TEST(AttnSoftmax, EveryTableMatchesReference) {
       for (float spread : {0.5f, 4.0f, 40.0f, 400.0f}) {
         for (bool with_sink : {false, true}) {
           std::normal_distribution<float> nd(0.0f, spread);
-          std::vector<float> x(size_t(n));
+          std::vector<float> x(static_cast<size_t>(n));
           for (float& v : x) v = nd(rng);
           const float scale = 0.08838834764f;  // 1/sqrt(128)
           const float sink = with_sink ? nd(rng) * scale : -INFINITY;
