@@ -8,6 +8,7 @@
 #include <immintrin.h>
 
 #include <cstdint>
+#include <string>
 
 namespace {
 
@@ -42,5 +43,71 @@ void BM_Int8PeakDpbusd512(benchmark::State& state) {
                                              benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_Int8PeakDpbusd512)->Threads(1)->Threads(2)->UseRealTime();
+
+}  // namespace
+
+// Small-m GEMM (MoE experts in prefill see a few dozen rows each; decode batches a few):
+// [3072 x 1024] repacked / GGUF weights x m activation rows, 1 thread, active table
+// (HEARTH_ISA=avx2|avx512). Counter "ops" = 2 m n rows per call.
+#include <random>
+#include <vector>
+
+#include "core/dtype.h"
+#include "kernels/kernels.h"
+#include "quant/quant.h"
+
+namespace {
+
+void BM_Q80SmallM(benchmark::State& state, hearth::DType t, bool rp) {
+  namespace kernels = hearth::kernels;
+  const int64_t m = state.range(0), n = 1024, rows = 3072;
+  const auto& kt = kernels::active_table();
+  const auto gemm = rp ? kt.gemm_repacked[int(t)] : kt.gemm[int(t)];
+  if (!gemm || (rp && !kt.repack[int(t)])) {
+    state.SkipWithError("no kernel");
+    return;
+  }
+  const size_t wrb = hearth::row_bytes(t, n);
+  std::vector<uint8_t> w(wrb * size_t(rows)), wr;
+  std::mt19937 rng(5);
+  std::normal_distribution<float> g(0.0f, 1.0f);
+  std::vector<float> x(static_cast<size_t>(n));
+  for (int64_t r = 0; r < rows; ++r) {
+    for (auto& v : x) v = g(rng);
+    hearth::quant::quantize_row(t, x.data(), w.data() + size_t(r) * wrb, n);
+  }
+  if (rp) {
+    wr = w;
+    kt.repack[int(t)](w.data(), wr.data(), rows, n);
+  }
+  const hearth::DType at = kernels::act_type(t);
+  const size_t arb = hearth::row_bytes(at, n);
+  std::vector<uint8_t> a(arb * size_t(m));
+  for (int64_t i = 0; i < m; ++i) {
+    for (auto& v : x) v = g(rng);
+    kt.quantize_act[int(at)](x.data(), a.data() + size_t(i) * arb, n);
+  }
+  std::vector<float> y(size_t(m * rows));
+  const uint8_t* wp = rp ? wr.data() : w.data();
+  for (auto _ : state) {
+    gemm(n, wp, wrb, 0, rows, a.data(), arb, m, y.data(), rows);
+    benchmark::ClobberMemory();
+  }
+  state.counters["ops"] = benchmark::Counter(2.0 * double(m * n * rows) * double(state.iterations()),
+                                             benchmark::Counter::kIsRate);
+  state.SetLabel(kt.name);
+}
+
+const bool kSmallMRegistered = [] {
+  using hearth::DType;
+  for (DType t : {DType::Q8_0, DType::Q4_0, DType::MXFP4})
+    for (bool rp : {true, false})
+      benchmark::RegisterBenchmark(
+          (std::string("Q80SmallM/") + (rp ? "repacked/" : "gguf/") + std::string(hearth::dtype_name(t))).c_str(),
+          BM_Q80SmallM, t, rp)
+          ->Arg(1)->Arg(3)->Arg(5)->Arg(6)->Arg(8)->Arg(16)->Arg(32)->Arg(64)
+          ->Unit(benchmark::kMicrosecond);
+  return true;
+}();
 
 }  // namespace

@@ -3,7 +3,7 @@
 // the same shapes): 32-row weight panels with 8 / 16 / 24-row tails and sub-ranges starting
 // inside a panel, k-panels of 32 chunks with a tail, the 512-row activation panel boundary, every
 // micro-tile height (1..4) as the m tail, activation bytes of -128, and the small-m threshold of
-// each path (GGUF layout: 2, repacked: 6) and the repacked decode kernel (m <= 5: two groups per
+// each path (GGUF layout: 2, repacked: 9) and the repacked decode kernel (m <= 8: two groups per
 // zmm, an odd group left to AVX2, 256-chunk k-panels). Same error bound as avx2_q8_0_family_test.cpp.
 #include <gtest/gtest.h>
 
@@ -160,15 +160,15 @@ TEST(Avx512Q8_0Family, RepackedPanelsTailsMatchReference) {
       if (!t->repack[int(wt)] || t->repack_rows[int(wt)] != 8) continue;
       const Shape shapes[] = {
           {544, 72, 8, 72, 13},  // two full panels from an offset
-          {544, 56, 0, 56, 6},   // 32 + 24-row tail; the smallest m of the repacked panel path
+          {544, 56, 0, 56, 9},   // 32 + 24-row tail; the smallest m of the repacked panel path
           {96, 48, 8, 24, 11},   // a 16-row range
           {64, 40, 32, 40, 5},   // an 8-row range; m below the threshold (AVX2 entry)
-          {1120, 40, 0, 40, 8},  // 35 chunks: 32 + 3
+          {1120, 40, 0, 40, 10}, // 35 chunks: 32 + 3
       };
       for (const Shape& s : shapes) check(t, wt, s, true, rng);
       // small m (decode): pairs of 8-row groups side by side, an odd last group, k-panels of
       // 256 chunks with a tail (8256 = 258 chunks)
-      for (int64_t m = 1; m <= 5; ++m) {
+      for (int64_t m = 1; m <= 8; ++m) {
         check(t, wt, {8256, 32, 8, 32, m}, true, rng);
         check(t, wt, {256, 48, 0, 48, m}, true, rng);
       }

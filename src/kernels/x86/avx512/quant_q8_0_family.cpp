@@ -6,8 +6,9 @@
 // differs. Anonymous namespace only (no weak symbols; see CMakeLists.txt).
 //
 // Work layout (docs: /tmp/kernels_q8_0.md, "AVX-512: Q8_0-activation family"):
-//  - m_rows below a threshold (decode, small batches): the AVX2 entries the table held before
-//    this registration (saved at registration and called through the pointer);
+//  - m_rows == 1 on the GGUF layout: the AVX2 entry the table held before this registration
+//    (saved at registration and called through the pointer); m <= 8 on the repacked layout:
+//    a decode kernel with two 8-row groups per zmm (gemv_rp512);
 //  - larger m: per k-panel of kKB chunks (32 elements each) and panel of 32 weight rows, the
 //    weights are decoded once into an L1 panel of unsigned bytes, 16 rows per zmm, 4 consecutive
 //    elements per row per dword; the micro-kernel multiplies each with a broadcast activation
@@ -45,7 +46,10 @@ constexpr int kMC512 = 512;     // activation rows whose side data is cached per
 constexpr int kMR512 = 4;       // activation rows per micro-kernel call (2 x 4 int32 + 2 x 4 f32 zmm)
 // Smallest m that goes through the VNNI panel (below: the AVX2 entry).
 constexpr int64_t kMinRows512 = 2;
-constexpr int64_t kMinRowsRepacked512 = 6;
+// Repacked: the decode kernel (weights decoded once per call, MR = m) beats the panel up to m = 8
+// (bench Q80SmallM, Zen 5, 1 thread, [3072 x 1024], CPU us: Q8_0 m = 6 / 8 decode kernel 92 / 110
+// vs panel 123 / 132; Q4_0 74 / 98 vs 143 / 154; m = 16: panel ~210 vs ~2 x 110).
+constexpr int64_t kMinRowsRepacked512 = 9;
 
 template <class T>
 constexpr int kOff = T::kSigned ? 128 : T::kOffset;
@@ -384,7 +388,7 @@ static void gemm_panel(int64_t n, const uint8_t* w, size_t w_stride, int64_t r0,
 // ---------------------------------------------------------------------------------------------
 // Decode / small m on the repacked layout: two 8-row groups side by side in one zmm (group A's
 // unit k in the low 256 bits, group B's in the high ones; rows g0..g0+15 in lane order), so a
-// broadcast activation dword feeds 16 rows per vpdpbusd; MR (<= 5) activation rows share each
+// broadcast activation dword feeds 16 rows per vpdpbusd; MR (<= 8) activation rows share each
 // decoded weight register. A thread's odd last group goes to the AVX2 entry.
 
 constexpr int kKBD512 = 256;  // chunks per k-panel of side data
@@ -515,7 +519,10 @@ static void gemm_rp512(int64_t n, const void* w, size_t w_stride, int64_t r0, in
         case 2: gemv_rp512<T, 2>(n, wb, w_stride, r0, r16, ab, a_stride, y, ldy); break;
         case 3: gemv_rp512<T, 3>(n, wb, w_stride, r0, r16, ab, a_stride, y, ldy); break;
         case 4: gemv_rp512<T, 4>(n, wb, w_stride, r0, r16, ab, a_stride, y, ldy); break;
-        default: gemv_rp512<T, 5>(n, wb, w_stride, r0, r16, ab, a_stride, y, ldy); break;
+        case 5: gemv_rp512<T, 5>(n, wb, w_stride, r0, r16, ab, a_stride, y, ldy); break;
+        case 6: gemv_rp512<T, 6>(n, wb, w_stride, r0, r16, ab, a_stride, y, ldy); break;
+        case 7: gemv_rp512<T, 7>(n, wb, w_stride, r0, r16, ab, a_stride, y, ldy); break;
+        default: gemv_rp512<T, 8>(n, wb, w_stride, r0, r16, ab, a_stride, y, ldy); break;
       }
     }
     if (r16 < r1) g_avx2_gemm_rp[int(kType)](n, w, w_stride, r16, r1, a, a_stride, m_rows, y, ldy);
