@@ -142,5 +142,49 @@ TEST(Avx512Q8KFamily, RepackedGemmSeveralActivationBlocks) {
   }
 }
 
+// GGUF-layout gemm (8-row groups repacked per K chunk into the same panels): any r0, r1 (groups
+// with 1..8 valid rows, 16-row panels with 9..15), K chunk tails, every tile tail.
+void check_gemm(const KernelTable* k, DType t, int64_t n, int64_t rows, int64_t r0, int64_t r1, int64_t m,
+                std::mt19937& rng) {
+  const size_t wrb = row_bytes(t, n), arb = row_bytes(act_type(t), n);
+  const auto w = random_blocks(t, rows * n / dtype_info(t).block_size, rng, true);
+  std::vector<uint8_t> a(size_t(m) * arb);
+  for (int64_t r = 0; r < m; ++r) {
+    const auto x = act_row(int(r % 4), n, rng);
+    reference_table().quantize_act[int(act_type(t))](x.data(), a.data() + size_t(r) * arb, n);
+  }
+  const int64_t ldy = rows + 3;
+  std::vector<float> y(size_t(m * ldy), -12345.0f);
+  k->gemm[int(t)](n, w.data(), wrb, r0, r1, a.data(), arb, m, y.data(), ldy);
+  int bad = 0;
+  for (int64_t i = 0; i < m && bad < 5; ++i)
+    for (int64_t r = 0; r < ldy && bad < 5; ++r) {
+      const float got = y[size_t(i * ldy + r)];
+      if (r < r0 || r >= r1) {
+        if (got != -12345.0f) ++bad, ADD_FAILURE() << dtype_name(t) << " gemm wrote outside [r0, r1) at r=" << r;
+        continue;
+      }
+      const uint8_t* wr = w.data() + size_t(r) * wrb;
+      const uint8_t* ar = a.data() + size_t(i) * arb;
+      const float want = reference_table().vec_dot[int(t)](n, wr, ar);
+      const double tol = tolerance(n, magnitude(t, wr, ar, n));
+      if (!(std::fabs(double(got) - double(want)) <= tol))
+        ++bad, ADD_FAILURE() << k->name << " gemm " << dtype_name(t) << " n=" << n << " rows=" << rows << " [" << r0
+                             << "," << r1 << ") m_rows=" << m << " at m=" << i << " r=" << r << ": got " << got
+                             << " want " << want << " tol " << tol;
+    }
+}
+
+TEST(Avx512Q8KFamily, GgufLayoutGemmTails) {
+  const KernelTable* k = avx512_table();
+  if (!k) GTEST_SKIP() << "no AVX-512 table on this CPU";
+  std::mt19937 rng(37);
+  for (DType t : kRepackedTypes) {
+    for (int64_t m = 4; m <= 13; ++m) check_gemm(k, t, 5 * 256, 37, m % 5, 37 - (m % 3), m, rng);
+    check_gemm(k, t, 256, 9, 0, 9, 20, rng);       // one super-block, a 9-row panel
+    check_gemm(k, t, 8192, 16, 1, 16, 61, rng);    // two activation row blocks
+  }
+}
+
 }  // namespace
 }  // namespace hearth::kernels

@@ -197,16 +197,16 @@ static void micro(const Panel16* panel, int64_t kc, const BlockQ8_K* const* arow
   for (int64_t b = 0; b < kc; ++b) {
     const Panel16& P = panel[b];
     const int8_t* aq[C];
-#pragma GCC unroll 8
+#pragma GCC unroll 16
     for (int c = 0; c < C; ++c) aq[c] = arow[c][b].qs;
     __m512i tot[C];
-#pragma GCC unroll 8
+#pragma GCC unroll 16
     for (int c = 0; c < C; ++c) tot[c] = _mm512_setzero_si512();
     // !SEP (Q6_K): each 16-element sub-block's sum starts at -32 * bsums[sub], so the scale
     // multiplies sum (u - 32) * a directly and no separate mins term is needed.
     alignas(64) int32_t corr[SEP ? 1 : C][16];
     if (!SEP) {
-#pragma GCC unroll 8
+#pragma GCC unroll 16
       for (int c = 0; c < C; ++c)
         _mm512_store_si512(corr[c], _mm512_sub_epi32(_mm512_setzero_si512(),
                                                      _mm512_slli_epi32(_mm512_cvtepi16_epi32(_mm256_loadu_si256(
@@ -220,20 +220,20 @@ static void micro(const Panel16* panel, int64_t kc, const BlockQ8_K* const* arow
       for (int t = 0; t < S; ++t) {
         const int step = sub * S + t;
         const __m512i w = _mm512_load_si512(P.q[step]);
-#pragma GCC unroll 8
+#pragma GCC unroll 16
         for (int c = 0; c < C; ++c) {
           const __m512i s0 = SEP ? _mm512_setzero_si512() : _mm512_set1_epi32(corr[SEP ? 0 : c][sub]);
           s[c] = dpbusd_b(t == 0 ? s0 : s[c], w, aq[c] + 4 * step);
         }
       }
       const __m512i scv = _mm512_load_si512(P.sc[sub]);
-#pragma GCC unroll 8
+#pragma GCC unroll 16
       for (int c = 0; c < C; ++c) tot[c] = _mm512_add_epi32(tot[c], _mm512_mullo_epi32(s[c], scv));
     }
     const __m512 d = _mm512_load_ps(P.d);
     if (SEP) {
       const __m512 dm = _mm512_load_ps(P.dm);
-#pragma GCC unroll 8
+#pragma GCC unroll 16
       for (int c = 0; c < C; ++c) {
         __m512i ms = _mm512_setzero_si512();
 #pragma GCC unroll 8
@@ -245,7 +245,7 @@ static void micro(const Panel16* panel, int64_t kc, const BlockQ8_K* const* arow
         _mm512_store_ps(accp + 16 * c, _mm512_fmadd_ps(_mm512_cvtepi32_ps(tot[c]), _mm512_mul_ps(d, da), acc));
       }
     } else {
-#pragma GCC unroll 8
+#pragma GCC unroll 16
       for (int c = 0; c < C; ++c)
         _mm512_store_ps(accp + 16 * c, _mm512_fmadd_ps(_mm512_cvtepi32_ps(tot[c]),
                                                        _mm512_mul_ps(d, _mm512_set1_ps(arow[c][b].d)),
@@ -258,9 +258,9 @@ using MicroFn = void (*)(const Panel16* panel, int64_t kc, const BlockQ8_K* cons
 
 template <int S, bool SEP>
 struct Micros {
-  static constexpr MicroFn fns[kTileC + 1] = {nullptr,           micro<1, S, SEP>, micro<2, S, SEP>,
-                                              micro<3, S, SEP>,  micro<4, S, SEP>, micro<5, S, SEP>,
-                                              micro<6, S, SEP>,  micro<7, S, SEP>, micro<8, S, SEP>};
+  static constexpr MicroFn fns[kTileC + 1] = {
+      nullptr,          micro<1, S, SEP>, micro<2, S, SEP>,  micro<3, S, SEP>,  micro<4, S, SEP>,
+      micro<5, S, SEP>, micro<6, S, SEP>, micro<7, S, SEP>,  micro<8, S, SEP>};
 };
 
 using PanelFn = void (*)(const void* A, const void* B, int64_t kb0, int64_t kc, Panel16* panel);
@@ -278,38 +278,66 @@ static void panel_q6_k_fn(const void* A, const void* B, int64_t kb0, int64_t kc,
              panel);
 }
 
-static void gemm_panels(PanelFn unpack, const MicroFn* micros, int64_t n, const void* w, size_t w_stride, int64_t r0,
-                        int64_t r1, const void* a, size_t a_stride, int64_t m_rows, float* y, int64_t ldy) {
+using RepackFn = void (*)(const void* src, void* dst, int64_t rows, int64_t n);
+
+// Weights in the repacked layout (repack == nullptr; r0, r1 multiples of 8) or in the GGUF
+// layout (repack = the AVX2 8-row repack of the type, block_bytes its block size; any r0, r1):
+// then each K chunk of 8 rows is copied (missing rows zero: zero blocks contribute nothing) and
+// repacked into a small buffer before the panel unpack.
+static void gemm_panels(PanelFn unpack, const MicroFn* micros, RepackFn repack, size_t block_bytes, int64_t n,
+                        const void* w, size_t w_stride, int64_t r0, int64_t r1, const void* a, size_t a_stride,
+                        int64_t m_rows, float* y, int64_t ldy) {
   const int64_t nb = n / kQK_K;
   const int64_t kchunk = nb < kKChunk ? nb : kKChunk;
   alignas(64) Panel16 panel[kKChunk];
   const auto* wb = static_cast<const uint8_t*>(w);
   const auto* ab = static_cast<const uint8_t*>(a);
   alignas(64) float acc[kTileC * 16];
+  // GGUF layout only: one group's K chunk before and after the repack (Q6_K: 8 x 4 x 210 bytes)
+  alignas(64) uint8_t src[8 * kKChunk * 256];
+  alignas(64) uint8_t packed[2][8 * kKChunk * 256];
   int64_t mblock = kMBlockBytes / (a_stride > 0 ? int64_t(a_stride) : 1) / kTileC * kTileC;
   mblock = mblock < 16 ? 16 : (mblock > 512 ? 512 : mblock);
   for (int64_t m0 = 0; m0 < m_rows; m0 += mblock) {
     const int64_t mb = m_rows - m0 < mblock ? m_rows - m0 : mblock;
     for (int64_t r = r0; r < r1; r += 16) {
-      const int valid = int(r1 - r < 16 ? r1 - r : 16);  // 8 or 16
+      const int valid = int(r1 - r < 16 ? r1 - r : 16);  // repacked: 8 or 16
+      const __mmask16 vmask = valid >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << valid) - 1);
       const uint8_t* ga = wb + size_t(r) * w_stride;
-      const uint8_t* gb = valid == 16 ? wb + size_t(r + 8) * w_stride : nullptr;
+      const uint8_t* gb = valid > 8 ? wb + size_t(r + 8) * w_stride : nullptr;
       for (int64_t kb0 = 0; kb0 < nb; kb0 += kchunk) {
         const int64_t kc = nb - kb0 < kchunk ? nb - kb0 : kchunk;
-        unpack(ga, gb, kb0, kc, panel);
+        if (repack) {
+          const size_t cb = size_t(kc) * block_bytes;  // one row's chunk
+          const uint8_t* gp[2] = {nullptr, nullptr};
+          for (int g = 0; g < 2; ++g) {
+            const int rows_g = valid - 8 * g < 8 ? valid - 8 * g : 8;
+            if (rows_g <= 0) break;
+            for (int i = 0; i < 8; ++i) {
+              if (i < rows_g)
+                std::memcpy(src + size_t(i) * cb, wb + size_t(r + 8 * g + i) * w_stride + size_t(kb0) * block_bytes, cb);
+              else
+                std::memset(src + size_t(i) * cb, 0, cb);
+            }
+            repack(src, packed[g], 8, kc * kQK_K);
+            gp[g] = packed[g];
+          }
+          unpack(gp[0], gp[1], 0, kc, panel);
+        } else {
+          unpack(ga, gb, kb0, kc, panel);
+        }
         for (int64_t m = m0; m < m0 + mb; m += kTileC) {
           const int C = int(m0 + mb - m < kTileC ? m0 + mb - m : kTileC);
           const BlockQ8_K* arow[kTileC];
           for (int c = 0; c < C; ++c) {
             arow[c] = reinterpret_cast<const BlockQ8_K*>(ab + size_t(m + c) * a_stride) + kb0;
             float* yr = y + (m + c) * ldy + r;
-            const __m512 prev = kb0 == 0 ? _mm512_setzero_ps()
-                                         : _mm512_maskz_loadu_ps(valid == 16 ? 0xFFFF : 0x00FF, yr);
+            const __m512 prev = kb0 == 0 ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(vmask, yr);
             _mm512_store_ps(acc + 16 * c, prev);
           }
           micros[C](panel, kc, arow, acc);
           for (int c = 0; c < C; ++c)
-            _mm512_mask_storeu_ps(y + (m + c) * ldy + r, valid == 16 ? 0xFFFF : 0x00FF, _mm512_load_ps(acc + 16 * c));
+            _mm512_mask_storeu_ps(y + (m + c) * ldy + r, vmask, _mm512_load_ps(acc + 16 * c));
         }
       }
     }
@@ -455,24 +483,58 @@ static void q4_k_gemm_repacked(int64_t n, const void* w, size_t w_stride, int64_
                                size_t a_stride, int64_t m_rows, float* y, int64_t ldy) {
   if (m_rows < kMinRows)
     return q4_k_rows1(n, w, w_stride, r0, r1, a, a_stride, m_rows, y, ldy);
-  gemm_panels(panel_q4_k_fn, Micros<8, true>::fns, n, w, w_stride, r0, r1, a, a_stride, m_rows, y, ldy);
+  gemm_panels(panel_q4_k_fn, Micros<8, true>::fns, nullptr, 0, n, w, w_stride, r0, r1, a, a_stride, m_rows, y, ldy);
 }
 static void q5_k_gemm_repacked(int64_t n, const void* w, size_t w_stride, int64_t r0, int64_t r1, const void* a,
                                size_t a_stride, int64_t m_rows, float* y, int64_t ldy) {
   if (m_rows < kMinRows)
     return avx2_q8_k_repacked_rows_gemm(DType::Q5_K)(n, w, w_stride, r0, r1, a, a_stride, m_rows, y, ldy);
-  gemm_panels(panel_q5_k_fn, Micros<8, true>::fns, n, w, w_stride, r0, r1, a, a_stride, m_rows, y, ldy);
+  gemm_panels(panel_q5_k_fn, Micros<8, true>::fns, nullptr, 0, n, w, w_stride, r0, r1, a, a_stride, m_rows, y, ldy);
 }
 static void q6_k_gemm_repacked(int64_t n, const void* w, size_t w_stride, int64_t r0, int64_t r1, const void* a,
                                size_t a_stride, int64_t m_rows, float* y, int64_t ldy) {
   if (m_rows < kMinRows)
     return avx2_q8_k_repacked_rows_gemm(DType::Q6_K)(n, w, w_stride, r0, r1, a, a_stride, m_rows, y, ldy);
-  gemm_panels(panel_q6_k_fn, Micros<4, false>::fns, n, w, w_stride, r0, r1, a, a_stride, m_rows, y, ldy);
+  gemm_panels(panel_q6_k_fn, Micros<4, false>::fns, nullptr, 0, n, w, w_stride, r0, r1, a, a_stride, m_rows, y, ldy);
+}
+
+// GGUF-layout gemm: the AVX2 entries (few activation rows) and repacks, captured at registration.
+static GemmFn g_avx2_gemm[3];
+static RepackFn g_repack[3];
+
+static void q4_k_gemm(int64_t n, const void* w, size_t w_stride, int64_t r0, int64_t r1, const void* a,
+                      size_t a_stride, int64_t m_rows, float* y, int64_t ldy) {
+  if (m_rows < kMinRows) return g_avx2_gemm[0](n, w, w_stride, r0, r1, a, a_stride, m_rows, y, ldy);
+  gemm_panels(panel_q4_k_fn, Micros<8, true>::fns, g_repack[0], sizeof(BlockQ4_K), n, w, w_stride, r0, r1, a,
+              a_stride, m_rows, y, ldy);
+}
+static void q5_k_gemm(int64_t n, const void* w, size_t w_stride, int64_t r0, int64_t r1, const void* a,
+                      size_t a_stride, int64_t m_rows, float* y, int64_t ldy) {
+  if (m_rows < kMinRows) return g_avx2_gemm[1](n, w, w_stride, r0, r1, a, a_stride, m_rows, y, ldy);
+  gemm_panels(panel_q5_k_fn, Micros<8, true>::fns, g_repack[1], sizeof(BlockQ5_K), n, w, w_stride, r0, r1, a,
+              a_stride, m_rows, y, ldy);
+}
+static void q6_k_gemm(int64_t n, const void* w, size_t w_stride, int64_t r0, int64_t r1, const void* a,
+                      size_t a_stride, int64_t m_rows, float* y, int64_t ldy) {
+  if (m_rows < kMinRows) return g_avx2_gemm[2](n, w, w_stride, r0, r1, a, a_stride, m_rows, y, ldy);
+  gemm_panels(panel_q6_k_fn, Micros<4, false>::fns, g_repack[2], sizeof(BlockQ6_K), n, w, w_stride, r0, r1, a,
+              a_stride, m_rows, y, ldy);
 }
 
 }  // namespace
 
 void register_avx512_q8_k_gemm(KernelTable& t) {
+  // GGUF layout: needs the inherited AVX2 8-row repacks and gemm entries.
+  const DType types[3] = {DType::Q4_K, DType::Q5_K, DType::Q6_K};
+  const GemmFn mine[3] = {q4_k_gemm, q5_k_gemm, q6_k_gemm};
+  for (int i = 0; i < 3; ++i) {
+    const int ti = int(types[i]);
+    if (t.repack[ti] && t.repack_rows[ti] == 8 && t.gemm[ti] && t.gemm[ti] != mine[i]) {
+      g_avx2_gemm[i] = t.gemm[ti];
+      g_repack[i] = t.repack[ti];
+      t.gemm[ti] = mine[i];
+    }
+  }
   // Same 8-row repacked layout as AVX2 (repack / repack_rows inherited).
   t.gemm_repacked[int(DType::Q4_K)] = q4_k_gemm_repacked;
   t.gemm_repacked[int(DType::Q5_K)] = q5_k_gemm_repacked;
