@@ -72,11 +72,57 @@ static inline __m256i lut_u() {
 // Panel: wq[c * 1024 + s * 128 + 4 * p + i] = u of element 4s + i of panel row p, chunk c;
 // wsc[(c * G + g) * 32 + p] = scale of group g; wmin[c * 32 + p] = minimum. Rows >= `rows` zero.
 
+// 16 full rows (rows 0-15 of wg), chunk c -> the 8 step registers of one panel half: row r and
+// r + 8 share a zmm (low / high 256 bits), an 8x8 dword transpose runs in both halves at once,
+// and one vpermt2q per output puts the 128-bit lanes in row order.
+template <class T>
+__attribute__((always_inline)) static inline void pack16(const uint8_t* wg, size_t w_stride,
+                                                         int64_t c, __m256i table, uint8_t* dst) {
+  __m512i v[8], t[8], u[8];
+#pragma GCC unroll 8
+  for (int r = 0; r < 8; ++r)
+    v[r] = _mm512_inserti64x4(_mm512_castsi256_si512(decode_u<T>(wg + r * w_stride, c, table)),
+                              decode_u<T>(wg + (r + 8) * w_stride, c, table), 1);
+#pragma GCC unroll 4
+  for (int i = 0; i < 4; ++i) {
+    t[2 * i] = _mm512_unpacklo_epi32(v[2 * i], v[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_epi32(v[2 * i], v[2 * i + 1]);
+  }
+#pragma GCC unroll 2
+  for (int i = 0; i < 2; ++i) {
+    u[4 * i + 0] = _mm512_unpacklo_epi64(t[4 * i], t[4 * i + 2]);
+    u[4 * i + 1] = _mm512_unpackhi_epi64(t[4 * i], t[4 * i + 2]);
+    u[4 * i + 2] = _mm512_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
+    u[4 * i + 3] = _mm512_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
+  }
+  const __m512i lo = _mm512_setr_epi64(0, 1, 8, 9, 4, 5, 12, 13);
+  const __m512i hi = _mm512_setr_epi64(2, 3, 10, 11, 6, 7, 14, 15);
+#pragma GCC unroll 4
+  for (int j = 0; j < 4; ++j) {
+    _mm512_store_si512(dst + j * 128, _mm512_permutex2var_epi64(u[j], lo, u[4 + j]));
+    _mm512_store_si512(dst + (j + 4) * 128, _mm512_permutex2var_epi64(u[j], hi, u[4 + j]));
+  }
+}
+
 template <class T>
 static void pack_gguf(const uint8_t* w, size_t w_stride, int rows, int64_t c0, int kbn,
                       uint8_t* wq, float* wsc, float* wmin) {
   const __m256i table = lut_u<T>();
+  for (int h = 0; h < 2; ++h) {
+    if (rows < 16 * (h + 1)) continue;  // partial halves: the 8-row loop below
+    const uint8_t* wg = w + size_t(16 * h) * w_stride;
+    for (int c = 0; c < kbn; ++c) {
+      pack16<T>(wg, w_stride, c0 + c, table, wq + c * 1024 + 64 * h);
+#pragma GCC unroll 16
+      for (int r = 0; r < 16; ++r) {
+        const uint8_t* row = wg + r * w_stride;
+        for (int g = 0; g < T::kGroups; ++g) wsc[(c * T::kGroups + g) * 32 + 16 * h + r] = T::scale_g(row, c0 + c, g);
+        if constexpr (T::kMin) wmin[c * 32 + 16 * h + r] = T::min(row, c0 + c);
+      }
+    }
+  }
   for (int q = 0; q < 4; ++q) {
+    if (rows >= 16 * (q / 2 + 1)) continue;  // done by pack16
     const int rq = rows - 8 * q;  // valid rows in this group of 8
     const uint8_t* wg = w + size_t(8 * q) * w_stride;
     if (rq <= 0) {
