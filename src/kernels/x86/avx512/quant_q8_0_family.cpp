@@ -1,15 +1,16 @@
 // AVX-512 VNNI kernels for the weight types whose activations are Q8_0 / Q8_1 (Q8_0, Q4_0, Q5_0,
 // IQ4_NL, MXFP4, NVFP4 / Q4_1, Q5_1): the prefill GEMM on both the GGUF layout (`gemm`) and the
-// AVX2 8-row repacked layout (`gemm_repacked`, same layout: the repack entry is inherited).
+// AVX2 8-row repacked layout (`gemm_repacked`, same layout: the repack entry is inherited), the
+// repacked decode kernel, and the Q8_0 / Q8_1 activation quantizers.
 // Must match the scalar reference (kernels/reference/quant_dot.cpp) as the AVX2 kernels do:
 // integer block sums exact, the same per-block scale products, only the float summation order
 // differs. Anonymous namespace only (no weak symbols; see CMakeLists.txt).
 //
-// Work layout (docs: /tmp/kernels_q8_0.md, "AVX-512: Q8_0-activation family"):
+// Work layout (docs/KERNELS.md, "AVX-512: Q8_0-activation family (VNNI)"):
 //  - m_rows == 1 on the GGUF layout: the AVX2 entry the table held before this registration
 //    (saved at registration and called through the pointer); m <= 8 on the repacked layout:
 //    a decode kernel with two 8-row groups per zmm (gemv_rp512);
-//  - larger m: per k-panel of kKB chunks (32 elements each) and panel of 32 weight rows, the
+//  - larger m (both layouts): per k-panel of kKB chunks (32 elements each) and panel of 32 weight rows, the
 //    weights are decoded once into an L1 panel of unsigned bytes, 16 rows per zmm, 4 consecutive
 //    elements per row per dword; the micro-kernel multiplies each with a broadcast activation
 //    dword by vpdpbusd (u8 x s8, 4 products summed straight into int32: no int16 stage), 2 zmm
@@ -640,7 +641,7 @@ static void act_q8_1_512(const float* x, void* vy, int64_t n) {
 
 template <class T, DType kType>
 static void set_gemm(KernelTable& t) {
-  if (!t.gemm[int(kType)]) return;
+  if (!t.gemm[int(kType)] || t.gemm[int(kType)] == gemm512<T, kType>) return;  // idempotent
   g_avx2_gemm[int(kType)] = t.gemm[int(kType)];
   t.gemm[int(kType)] = gemm512<T, kType>;
 }
@@ -648,7 +649,9 @@ static void set_gemm(KernelTable& t) {
 template <class T, DType kType>
 static void set_gemm_rp(KernelTable& t) {
   // only over the AVX2 repacked layout this file reads (8 rows interleaved by 4 bytes)
-  if (!t.gemm_repacked[int(kType)] || t.repack_rows[int(kType)] != 8) return;
+  if (!t.gemm_repacked[int(kType)] || t.repack_rows[int(kType)] != 8 ||
+      t.gemm_repacked[int(kType)] == gemm_rp512<T, kType>)
+    return;
   g_avx2_gemm_rp[int(kType)] = t.gemm_repacked[int(kType)];
   t.gemm_repacked[int(kType)] = gemm_rp512<T, kType>;
 }
