@@ -142,15 +142,16 @@ TEST(Avx512Q8KFamily, RepackedGemmSeveralActivationBlocks) {
   }
 }
 
-// GGUF-layout gemm (8-row groups repacked per K chunk into the same panels): any r0, r1 (groups
-// with 1..8 valid rows, 16-row panels with 9..15), K chunk tails, every tile tail.
+// GGUF-layout gemm (Q4_K/Q5_K/Q6_K: 8-row groups repacked per K chunk; Q2_K/Q3_K/IQ4_XS: rows
+// unpacked and gathered; both into the same panels): any r0, r1 (1..16 valid rows per panel),
+// K chunk tails, every tile tail, and activations at +-127/-128.
 void check_gemm(const KernelTable* k, DType t, int64_t n, int64_t rows, int64_t r0, int64_t r1, int64_t m,
-                std::mt19937& rng) {
+                std::mt19937& rng, int kind = -1) {
   const size_t wrb = row_bytes(t, n), arb = row_bytes(act_type(t), n);
   const auto w = random_blocks(t, rows * n / dtype_info(t).block_size, rng, true);
   std::vector<uint8_t> a(size_t(m) * arb);
   for (int64_t r = 0; r < m; ++r) {
-    const auto x = act_row(int(r % 4), n, rng);
+    const auto x = act_row(kind >= 0 ? kind : int(r % 4), n, rng);
     reference_table().quantize_act[int(act_type(t))](x.data(), a.data() + size_t(r) * arb, n);
   }
   const int64_t ldy = rows + 3;
@@ -175,14 +176,17 @@ void check_gemm(const KernelTable* k, DType t, int64_t n, int64_t rows, int64_t 
     }
 }
 
+const DType kAllTypes[] = {DType::Q2_K, DType::Q3_K, DType::Q4_K, DType::Q5_K, DType::Q6_K, DType::IQ4_XS};
+
 TEST(Avx512Q8KFamily, GgufLayoutGemmTails) {
   const KernelTable* k = avx512_table();
   if (!k) GTEST_SKIP() << "no AVX-512 table on this CPU";
   std::mt19937 rng(37);
-  for (DType t : kRepackedTypes) {
+  for (DType t : kAllTypes) {
     for (int64_t m = 4; m <= 13; ++m) check_gemm(k, t, 5 * 256, 37, m % 5, 37 - (m % 3), m, rng);
     check_gemm(k, t, 256, 9, 0, 9, 20, rng);       // one super-block, a 9-row panel
     check_gemm(k, t, 8192, 16, 1, 16, 61, rng);    // two activation row blocks
+    check_gemm(k, t, 1024, 16, 0, 16, 9, rng, 3);  // largest integer sums
   }
 }
 

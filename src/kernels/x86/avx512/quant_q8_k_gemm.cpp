@@ -190,9 +190,12 @@ static HEARTH_AI __m512i dpwssd_b(__m512i s, __m512i w, const void* p) {
 }
 
 // C activation rows x 16 weight rows over kc super-blocks; acc[c][16] in/out (64-byte aligned).
-// S = steps per sub-block (8: 32-element sub-blocks, 4: 16-element), SEP = mins term scaled by dm
-// (else by d and added in integers).
-template <int C, int S, bool SEP>
+// S = steps per sub-block (8: 32-element sub-blocks, 4: 16-element). MODE: kSep = mins term
+// (vpdpwssd by mn) scaled by dm (Q4_K, Q5_K, Q2_K); kMerge = the same term added to the integer
+// total before the one conversion (dm = d: Q3_K, IQ4_XS, whose offset terms are large and cancel);
+// kCorr32 = Q6_K, sub-block sums start at -32 * bsums.
+constexpr int kSep = 0, kMerge = 1, kCorr32 = 2;
+template <int C, int S, int MODE>
 static void micro(const Panel16* panel, int64_t kc, const BlockQ8_K* const* arow, float* accp) {
   for (int64_t b = 0; b < kc; ++b) {
     const Panel16& P = panel[b];
@@ -204,8 +207,8 @@ static void micro(const Panel16* panel, int64_t kc, const BlockQ8_K* const* arow
     for (int c = 0; c < C; ++c) tot[c] = _mm512_setzero_si512();
     // !SEP (Q6_K): each 16-element sub-block's sum starts at -32 * bsums[sub], so the scale
     // multiplies sum (u - 32) * a directly and no separate mins term is needed.
-    alignas(64) int32_t corr[SEP ? 1 : C][16];
-    if (!SEP) {
+    alignas(64) int32_t corr[MODE == kCorr32 ? C : 1][16];
+    if (MODE == kCorr32) {
 #pragma GCC unroll 16
       for (int c = 0; c < C; ++c)
         _mm512_store_si512(corr[c], _mm512_sub_epi32(_mm512_setzero_si512(),
@@ -222,7 +225,8 @@ static void micro(const Panel16* panel, int64_t kc, const BlockQ8_K* const* arow
         const __m512i w = _mm512_load_si512(P.q[step]);
 #pragma GCC unroll 16
         for (int c = 0; c < C; ++c) {
-          const __m512i s0 = SEP ? _mm512_setzero_si512() : _mm512_set1_epi32(corr[SEP ? 0 : c][sub]);
+          const __m512i s0 =
+              MODE != kCorr32 ? _mm512_setzero_si512() : _mm512_set1_epi32(corr[MODE == kCorr32 ? c : 0][sub]);
           s[c] = dpbusd_b(t == 0 ? s0 : s[c], w, aq[c] + 4 * step);
         }
       }
@@ -231,7 +235,16 @@ static void micro(const Panel16* panel, int64_t kc, const BlockQ8_K* const* arow
       for (int c = 0; c < C; ++c) tot[c] = _mm512_add_epi32(tot[c], _mm512_mullo_epi32(s[c], scv));
     }
     const __m512 d = _mm512_load_ps(P.d);
-    if (SEP) {
+    if (MODE == kMerge) {
+#pragma GCC unroll 16
+      for (int c = 0; c < C; ++c) {
+        __m512i t = tot[c];
+#pragma GCC unroll 8
+        for (int p = 0; p < 8; ++p) t = dpwssd_b(t, _mm512_load_si512(P.mn[p]), arow[c][b].bsums + 2 * p);
+        _mm512_store_ps(accp + 16 * c, _mm512_fmadd_ps(_mm512_cvtepi32_ps(t), _mm512_mul_ps(d, _mm512_set1_ps(arow[c][b].d)),
+                                                       _mm512_load_ps(accp + 16 * c)));
+      }
+    } else if (MODE == kSep) {
       const __m512 dm = _mm512_load_ps(P.dm);
 #pragma GCC unroll 16
       for (int c = 0; c < C; ++c) {
@@ -256,7 +269,7 @@ static void micro(const Panel16* panel, int64_t kc, const BlockQ8_K* const* arow
 
 using MicroFn = void (*)(const Panel16* panel, int64_t kc, const BlockQ8_K* const* arow, float* acc);
 
-template <int S, bool SEP>
+template <int S, int SEP>
 struct Micros {
   static constexpr MicroFn fns[kTileC + 1] = {
       nullptr,          micro<1, S, SEP>, micro<2, S, SEP>,  micro<3, S, SEP>,  micro<4, S, SEP>,
@@ -278,13 +291,129 @@ static void panel_q6_k_fn(const void* A, const void* B, int64_t kb0, int64_t kc,
              panel);
 }
 
+
+// ---------------------------------------------------------------------------------------------
+// GGUF-layout Q2_K, Q3_K, IQ4_XS (no repacked layout): each row's super-block is unpacked into
+// levels / scales / bsums multipliers (as avx2/quant_q8_k_gemm.cpp does), then 16 rows are
+// gathered into a Panel16. IQ4_XS: u = value + 128 (unsigned), mn = -128 * scale.
+struct alignas(64) RowLv {
+  uint8_t u[256];
+  int32_t sc[16];  // per sub-block of the micro-kernel (Q2_K/Q3_K: 16 of 16; IQ4_XS: 8 of 32)
+  int16_t mn[16];  // per 16-element bsums
+  float d, dm;
+  uint8_t pad[24];
+};
+static_assert(sizeof(RowLv) == 384, "RowLv");
+
+static HEARTH_AI __m256i lu256(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
+static HEARTH_AI void su256(void* p, __m256i v) { _mm256_storeu_si256(static_cast<__m256i*>(p), v); }
+
+static void row_q2_k(const void* blk, RowLv& o) {
+  const auto& x = *static_cast<const BlockQ2_K*>(blk);
+  const __m256i m3 = _mm256_set1_epi8(3);
+#pragma GCC unroll 2
+  for (int half = 0; half < 2; ++half) {
+    const __m256i q = lu256(x.qs + 32 * half);
+#pragma GCC unroll 4
+    for (int s = 0; s < 4; ++s) su256(o.u + 32 * (4 * half + s), _mm256_and_si256(_mm256_srli_epi16(q, 2 * s), m3));
+  }
+  const __m128i s8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x.scales));
+  const __m128i m4 = _mm_set1_epi8(0x0F);
+  _mm512_store_si512(o.sc, _mm512_cvtepu8_epi32(_mm_and_si128(s8, m4)));
+  su256(o.mn, _mm256_sub_epi16(_mm256_setzero_si256(), _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(s8, 4), m4))));
+  o.d = _cvtsh_ss(x.d);
+  o.dm = _cvtsh_ss(x.dmin);
+}
+
+static void row_q3_k(const void* blk, RowLv& o) {
+  const auto& x = *static_cast<const BlockQ3_K*>(blk);
+  const __m256i m3 = _mm256_set1_epi8(3), m4b = _mm256_set1_epi8(4);
+  const __m256i h = lu256(x.hmask);
+#pragma GCC unroll 2
+  for (int half = 0; half < 2; ++half) {
+    const __m256i q = lu256(x.qs + 32 * half);
+#pragma GCC unroll 4
+    for (int s = 0; s < 4; ++s) {
+      const int k = 4 * half + s;
+      const __m256i lo = _mm256_and_si256(_mm256_srli_epi16(q, 2 * s), m3);
+      const __m256i hb = k <= 2 ? _mm256_and_si256(_mm256_slli_epi16(h, 2 - k), m4b)
+                                : _mm256_and_si256(_mm256_srli_epi16(h, k - 2), m4b);
+      su256(o.u + 32 * k, _mm256_or_si256(lo, hb));  // u = q + 4
+    }
+  }
+  uint64_t a;
+  uint32_t w;
+  std::memcpy(&a, x.scales, 8);
+  std::memcpy(&w, x.scales + 8, 4);
+  const uint64_t m4 = 0x0F0F0F0F0F0F0F0Full, m2 = 0x03030303u;
+  const uint64_t hi0 = (uint64_t(w) & m2) | ((uint64_t(w >> 2) & m2) << 32);
+  const uint64_t hi1 = (uint64_t(w >> 4) & m2) | ((uint64_t(w >> 6) & m2) << 32);
+  const __m128i s8 = _mm_sub_epi8(
+      _mm_set_epi64x(int64_t(((a >> 4) & m4) | (hi1 << 4)), int64_t((a & m4) | (hi0 << 4))), _mm_set1_epi8(32));
+  _mm512_store_si512(o.sc, _mm512_cvtepi8_epi32(s8));
+  su256(o.mn, _mm256_sub_epi16(_mm256_setzero_si256(), _mm256_slli_epi16(_mm256_cvtepi8_epi16(s8), 2)));
+  o.d = _cvtsh_ss(x.d);
+  o.dm = o.d;
+}
+
+static void row_iq4_xs(const void* blk, RowLv& o) {
+  const auto& x = *static_cast<const BlockIq4Xs*>(blk);
+  const __m256i m4 = _mm256_set1_epi8(0x0F);
+  // kvalues_iq4nl + 128
+  const __m256i table = _mm256_broadcastsi128_si256(
+      _mm_xor_si128(_mm_setr_epi8(-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113),
+                    _mm_set1_epi8(char(0x80))));
+#pragma GCC unroll 4
+  for (int p = 0; p < 4; ++p) {  // sub-blocks 2p, 2p+1: low nibbles = elements 0-15, high 16-31
+    const __m256i q = lu256(x.qs + 32 * p);
+    const __m256i wlo = _mm256_shuffle_epi8(table, _mm256_and_si256(q, m4));
+    const __m256i whi = _mm256_shuffle_epi8(table, _mm256_and_si256(_mm256_srli_epi16(q, 4), m4));
+    su256(o.u + 64 * p, _mm256_permute2x128_si256(wlo, whi, 0x20));
+    su256(o.u + 64 * p + 32, _mm256_permute2x128_si256(wlo, whi, 0x31));
+  }
+  uint32_t sl;
+  std::memcpy(&sl, x.scales_l, 4);
+  const uint64_t ls = _pdep_u64(sl, 0x0F0F0F0F0F0F0F0Full) | _pdep_u64(x.scales_h, 0x3030303030303030ull);
+  const __m128i s8 = _mm_sub_epi8(_mm_cvtsi64_si128(int64_t(ls)), _mm_set1_epi8(32));  // 8 scales of 32
+  _mm512_store_si512(o.sc, _mm512_cvtepi8_epi32(s8));                                    // sc[0..7] used
+  // mn per 16-element bsums: -128 * scale of its 32-element sub-block
+  su256(o.mn, _mm256_sub_epi16(_mm256_setzero_si256(), _mm256_slli_epi16(_mm256_cvtepi8_epi16(_mm_unpacklo_epi8(s8, s8)), 7)));
+  o.d = _cvtsh_ss(x.d);
+  o.dm = o.d;
+}
+
+using RowFn = void (*)(const void* blk, RowLv& o);
+
+// Super-blocks [kb0, kb0 + kc) of rows w .. w + (valid - 1) * ws into panel[0 .. kc).
+static void panel_rows(RowFn rowfn, size_t block_bytes, const uint8_t* w, size_t ws, int valid, int64_t kb0,
+                       int64_t kc, Panel16* panel) {
+  RowLv rl[16];
+  for (int r = valid; r < 16; ++r) std::memset(&rl[r], 0, sizeof(RowLv));
+  const __m512i vidx = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                          _mm512_set1_epi32(int(sizeof(RowLv))));
+  const auto* base = reinterpret_cast<const uint8_t*>(rl);
+  for (int64_t b = 0; b < kc; ++b) {
+    for (int r = 0; r < valid; ++r) rowfn(w + size_t(r) * ws + size_t(kb0 + b) * block_bytes, rl[r]);
+    Panel16& P = panel[b];
+#pragma GCC unroll 8
+    for (int step = 0; step < 64; ++step)
+      store(P.q[step], _mm512_i32gather_epi32(vidx, base + offsetof(RowLv, u) + 4 * step, 1));
+#pragma GCC unroll 16
+    for (int j = 0; j < 16; ++j) store(P.sc[j], _mm512_i32gather_epi32(vidx, base + offsetof(RowLv, sc) + 4 * j, 1));
+#pragma GCC unroll 8
+    for (int p = 0; p < 8; ++p) store(P.mn[p], _mm512_i32gather_epi32(vidx, base + offsetof(RowLv, mn) + 4 * p, 1));
+    _mm512_store_ps(P.d, _mm512_i32gather_ps(vidx, base + offsetof(RowLv, d), 1));
+    _mm512_store_ps(P.dm, _mm512_i32gather_ps(vidx, base + offsetof(RowLv, dm), 1));
+  }
+}
+
 using RepackFn = void (*)(const void* src, void* dst, int64_t rows, int64_t n);
 
 // Weights in the repacked layout (repack == nullptr; r0, r1 multiples of 8) or in the GGUF
 // layout (repack = the AVX2 8-row repack of the type, block_bytes its block size; any r0, r1):
 // then each K chunk of 8 rows is copied (missing rows zero: zero blocks contribute nothing) and
 // repacked into a small buffer before the panel unpack.
-static void gemm_panels(PanelFn unpack, const MicroFn* micros, RepackFn repack, size_t block_bytes, int64_t n,
+static void gemm_panels(PanelFn unpack, const MicroFn* micros, RepackFn repack, RowFn rowfn, size_t block_bytes, int64_t n,
                         const void* w, size_t w_stride, int64_t r0, int64_t r1, const void* a, size_t a_stride,
                         int64_t m_rows, float* y, int64_t ldy) {
   const int64_t nb = n / kQK_K;
@@ -307,7 +436,9 @@ static void gemm_panels(PanelFn unpack, const MicroFn* micros, RepackFn repack, 
       const uint8_t* gb = valid > 8 ? wb + size_t(r + 8) * w_stride : nullptr;
       for (int64_t kb0 = 0; kb0 < nb; kb0 += kchunk) {
         const int64_t kc = nb - kb0 < kchunk ? nb - kb0 : kchunk;
-        if (repack) {
+        if (rowfn) {
+          panel_rows(rowfn, block_bytes, ga, w_stride, valid, kb0, kc, panel);
+        } else if (repack) {
           const size_t cb = size_t(kc) * block_bytes;  // one row's chunk
           const uint8_t* gp[2] = {nullptr, nullptr};
           for (int g = 0; g < 2; ++g) {
@@ -483,19 +614,19 @@ static void q4_k_gemm_repacked(int64_t n, const void* w, size_t w_stride, int64_
                                size_t a_stride, int64_t m_rows, float* y, int64_t ldy) {
   if (m_rows < kMinRows)
     return q4_k_rows1(n, w, w_stride, r0, r1, a, a_stride, m_rows, y, ldy);
-  gemm_panels(panel_q4_k_fn, Micros<8, true>::fns, nullptr, 0, n, w, w_stride, r0, r1, a, a_stride, m_rows, y, ldy);
+  gemm_panels(panel_q4_k_fn, Micros<8, kSep>::fns, nullptr, nullptr, 0, n, w, w_stride, r0, r1, a, a_stride, m_rows, y, ldy);
 }
 static void q5_k_gemm_repacked(int64_t n, const void* w, size_t w_stride, int64_t r0, int64_t r1, const void* a,
                                size_t a_stride, int64_t m_rows, float* y, int64_t ldy) {
   if (m_rows < kMinRows)
     return avx2_q8_k_repacked_rows_gemm(DType::Q5_K)(n, w, w_stride, r0, r1, a, a_stride, m_rows, y, ldy);
-  gemm_panels(panel_q5_k_fn, Micros<8, true>::fns, nullptr, 0, n, w, w_stride, r0, r1, a, a_stride, m_rows, y, ldy);
+  gemm_panels(panel_q5_k_fn, Micros<8, kSep>::fns, nullptr, nullptr, 0, n, w, w_stride, r0, r1, a, a_stride, m_rows, y, ldy);
 }
 static void q6_k_gemm_repacked(int64_t n, const void* w, size_t w_stride, int64_t r0, int64_t r1, const void* a,
                                size_t a_stride, int64_t m_rows, float* y, int64_t ldy) {
   if (m_rows < kMinRows)
     return avx2_q8_k_repacked_rows_gemm(DType::Q6_K)(n, w, w_stride, r0, r1, a, a_stride, m_rows, y, ldy);
-  gemm_panels(panel_q6_k_fn, Micros<4, false>::fns, nullptr, 0, n, w, w_stride, r0, r1, a, a_stride, m_rows, y, ldy);
+  gemm_panels(panel_q6_k_fn, Micros<4, kCorr32>::fns, nullptr, nullptr, 0, n, w, w_stride, r0, r1, a, a_stride, m_rows, y, ldy);
 }
 
 // GGUF-layout gemm: the AVX2 entries (few activation rows) and repacks, captured at registration.
@@ -505,25 +636,56 @@ static RepackFn g_repack[3];
 static void q4_k_gemm(int64_t n, const void* w, size_t w_stride, int64_t r0, int64_t r1, const void* a,
                       size_t a_stride, int64_t m_rows, float* y, int64_t ldy) {
   if (m_rows < kMinRows) return g_avx2_gemm[0](n, w, w_stride, r0, r1, a, a_stride, m_rows, y, ldy);
-  gemm_panels(panel_q4_k_fn, Micros<8, true>::fns, g_repack[0], sizeof(BlockQ4_K), n, w, w_stride, r0, r1, a,
+  gemm_panels(panel_q4_k_fn, Micros<8, kSep>::fns, g_repack[0], nullptr, sizeof(BlockQ4_K), n, w, w_stride, r0, r1, a,
               a_stride, m_rows, y, ldy);
 }
 static void q5_k_gemm(int64_t n, const void* w, size_t w_stride, int64_t r0, int64_t r1, const void* a,
                       size_t a_stride, int64_t m_rows, float* y, int64_t ldy) {
   if (m_rows < kMinRows) return g_avx2_gemm[1](n, w, w_stride, r0, r1, a, a_stride, m_rows, y, ldy);
-  gemm_panels(panel_q5_k_fn, Micros<8, true>::fns, g_repack[1], sizeof(BlockQ5_K), n, w, w_stride, r0, r1, a,
+  gemm_panels(panel_q5_k_fn, Micros<8, kSep>::fns, g_repack[1], nullptr, sizeof(BlockQ5_K), n, w, w_stride, r0, r1, a,
               a_stride, m_rows, y, ldy);
 }
 static void q6_k_gemm(int64_t n, const void* w, size_t w_stride, int64_t r0, int64_t r1, const void* a,
                       size_t a_stride, int64_t m_rows, float* y, int64_t ldy) {
   if (m_rows < kMinRows) return g_avx2_gemm[2](n, w, w_stride, r0, r1, a, a_stride, m_rows, y, ldy);
-  gemm_panels(panel_q6_k_fn, Micros<4, false>::fns, g_repack[2], sizeof(BlockQ6_K), n, w, w_stride, r0, r1, a,
+  gemm_panels(panel_q6_k_fn, Micros<4, kCorr32>::fns, g_repack[2], nullptr, sizeof(BlockQ6_K), n, w, w_stride, r0, r1, a,
+              a_stride, m_rows, y, ldy);
+}
+
+static GemmFn g_avx2_gemm_rows[3];  // Q2_K, Q3_K, IQ4_XS
+static void q2_k_gemm(int64_t n, const void* w, size_t w_stride, int64_t r0, int64_t r1, const void* a,
+                      size_t a_stride, int64_t m_rows, float* y, int64_t ldy) {
+  if (m_rows < kMinRows) return g_avx2_gemm_rows[0](n, w, w_stride, r0, r1, a, a_stride, m_rows, y, ldy);
+  gemm_panels(nullptr, Micros<4, kSep>::fns, nullptr, row_q2_k, sizeof(BlockQ2_K), n, w, w_stride, r0, r1, a,
+              a_stride, m_rows, y, ldy);
+}
+static void q3_k_gemm(int64_t n, const void* w, size_t w_stride, int64_t r0, int64_t r1, const void* a,
+                      size_t a_stride, int64_t m_rows, float* y, int64_t ldy) {
+  if (m_rows < kMinRows) return g_avx2_gemm_rows[1](n, w, w_stride, r0, r1, a, a_stride, m_rows, y, ldy);
+  gemm_panels(nullptr, Micros<4, kMerge>::fns, nullptr, row_q3_k, sizeof(BlockQ3_K), n, w, w_stride, r0, r1, a,
+              a_stride, m_rows, y, ldy);
+}
+static void iq4_xs_gemm(int64_t n, const void* w, size_t w_stride, int64_t r0, int64_t r1, const void* a,
+                        size_t a_stride, int64_t m_rows, float* y, int64_t ldy) {
+  if (m_rows < kMinRows) return g_avx2_gemm_rows[2](n, w, w_stride, r0, r1, a, a_stride, m_rows, y, ldy);
+  gemm_panels(nullptr, Micros<8, kMerge>::fns, nullptr, row_iq4_xs, sizeof(BlockIq4Xs), n, w, w_stride, r0, r1, a,
               a_stride, m_rows, y, ldy);
 }
 
 }  // namespace
 
 void register_avx512_q8_k_gemm(KernelTable& t) {
+  {
+    const DType types[3] = {DType::Q2_K, DType::Q3_K, DType::IQ4_XS};
+    const GemmFn mine[3] = {q2_k_gemm, q3_k_gemm, iq4_xs_gemm};
+    for (int i = 0; i < 3; ++i) {
+      const int ti = int(types[i]);
+      if (t.gemm[ti] && t.gemm[ti] != mine[i]) {
+        g_avx2_gemm_rows[i] = t.gemm[ti];
+        t.gemm[ti] = mine[i];
+      }
+    }
+  }
   // GGUF layout: needs the inherited AVX2 8-row repacks and gemm entries.
   const DType types[3] = {DType::Q4_K, DType::Q5_K, DType::Q6_K};
   const GemmFn mine[3] = {q4_k_gemm, q5_k_gemm, q6_k_gemm};
