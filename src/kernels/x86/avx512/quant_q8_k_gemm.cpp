@@ -7,7 +7,8 @@
 //                      zmm ("step" = 4 elements, 64 steps per super-block)
 //   sc[sub][row]       int32 scale of each sub-block (Q4_K/Q5_K: 8 of 32 elements = 8 steps;
 //                      Q6_K: 16 of 16 elements = 4 steps)
-//   mn[pair][row][2]   int16 multipliers of the activation's bsums pair (2p, 2p+1)
+//   mn[pair][row][2]   int16 multipliers of the activation's bsums pair (2p, 2p+1) (Q4_K/Q5_K:
+//                      of the pair (bp_2q, bp_2q+1), bp_j = bsums[2j] + bsums[2j+1], q < 4)
 //   d[row], dm[row]    f32 super-block scales
 // For activation row a the super-block's contribution is
 //   d * d_a * sum_sub sc * sum_k u_k * a_k  +  dm * d_a * sum_pair mn . bsums
@@ -16,7 +17,7 @@
 // Micro-kernel: C activation rows x 16 weight rows; per step one zmm load of the weights and C
 // vpdpbusd with the 4 activation bytes as an embedded {1to16} broadcast; each sub-block's int32
 // sum is multiplied by its scales (vpmulld) into the super-block's int32 total; the mins term is
-// 8 vpdpwssd per activation row. Integer sums are exact: results equal the reference up to float
+// 4 vpdpwssd per activation row (Q2_K: 8). Integer sums are exact: results equal the reference up to float
 // summation order.
 #include <immintrin.h>
 
@@ -86,9 +87,15 @@ static HEARTH_AI void k4_scales16(const uint8_t* sa, const uint8_t* sb, Panel16&
 #pragma GCC unroll 8
   for (int j = 0; j < 8; ++j) {
     const __m512i s = _mm512_and_si512(_mm512_srli_epi32(j < 4 ? sc_lo : sc_hi, 8 * (j % 4)), ff);
-    const __m512i m = _mm512_and_si512(_mm512_srli_epi32(j < 4 ? m_lo : m_hi, 8 * (j % 4)), ff);
     store(P.sc[j], s);
-    store(P.mn[j], _mm512_sub_epi16(_mm512_setzero_si512(), _mm512_or_si512(m, _mm512_slli_epi32(m, 16))));
+  }
+  // mn[q] = (-m_2q, -m_2q+1) per row, against the bsums pair sums (bp_2q, bp_2q+1) where
+  // bp_j = bsums[2j] + bsums[2j+1] (the micro-kernel forms them): 4 vpdpwssd instead of 8.
+#pragma GCC unroll 4
+  for (int q = 0; q < 4; ++q) {
+    const __m512i v = _mm512_srli_epi32(q < 2 ? m_lo : m_hi, 16 * (q % 2));
+    const __m512i pair = _mm512_or_si512(_mm512_and_si512(v, ff), _mm512_slli_epi32(_mm512_and_si512(v, _mm512_set1_epi32(0xFF00)), 8));
+    store(P.mn[q], _mm512_sub_epi16(_mm512_setzero_si512(), pair));
   }
 }
 
@@ -249,9 +256,17 @@ static void micro(const Panel16* panel, int64_t kc, const BlockQ8_K* const* arow
 #pragma GCC unroll 16
       for (int c = 0; c < C; ++c) {
         __m512i ms = _mm512_setzero_si512();
+        if (S == 8) {  // Q4_K / Q5_K: mins per 32-element sub-block, paired bsums sums
+          alignas(16) int16_t bp[8];
+          _mm_store_si128(reinterpret_cast<__m128i*>(bp),
+                          _mm_hadd_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(arow[c][b].bsums)),
+                                         _mm_loadu_si128(reinterpret_cast<const __m128i*>(arow[c][b].bsums + 8))));
+#pragma GCC unroll 4
+          for (int q = 0; q < 4; ++q) ms = dpwssd_b(ms, _mm512_load_si512(P.mn[q]), bp + 2 * q);
+        } else {
 #pragma GCC unroll 8
-        for (int p = 0; p < 8; ++p)
-          ms = dpwssd_b(ms, _mm512_load_si512(P.mn[p]), arow[c][b].bsums + 2 * p);
+          for (int p = 0; p < 8; ++p) ms = dpwssd_b(ms, _mm512_load_si512(P.mn[p]), arow[c][b].bsums + 2 * p);
+        }
         const __m512 da = _mm512_set1_ps(arow[c][b].d);
         __m512 acc = _mm512_load_ps(accp + 16 * c);
         acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(ms), _mm512_mul_ps(dm, da), acc);
