@@ -3,6 +3,7 @@
 //  - AttnScores/<isa>, AttnPv/<isa>: one prefill tile block (32 query rows = 16 tokens x GQA
 //    group 2, 64 keys, head dim 128), GFLOP/s (2 * rows * keys * dim / time);
 //  - DotF32F16/<isa>/<n>, AxpyF16/<isa>/<n>: decode attention rows, ns per call;
+//  - AddAxpy/<isa>/<n>/<axpy>: f32 add / axpy, bytes moved per second;
 //  - F32ToF16/<isa>/<n>: f32 -> f16 -> f32 round trip of an L1/L2-resident row;
 //  - FloatGemm/<type>/<isa>/<m>: F32/F16/BF16 weights, K = 1024, 256 rows, m activation rows,
 //    GFLOP/s. Single-threaded; "(cpu)" counters divide by process CPU time.
@@ -138,6 +139,22 @@ void BM_F32ToF16(benchmark::State& state) {
   state.SetLabel(kt->name);
 }
 
+// add / axpy (f32): residual adds (decode: one 1024-float row; prefill: 512 rows at once).
+void BM_AddAxpy(benchmark::State& state) {
+  const kernels::KernelTable* kt = table(kIsa[state.range(0)]);
+  if (!kt) return state.SkipWithError("table not available");
+  const int64_t n = state.range(1);
+  const bool is_axpy = state.range(2) != 0;
+  std::vector<float> x(static_cast<size_t>(n), 0.5f), y(static_cast<size_t>(n), 0.25f);
+  for (auto _ : state) {
+    if (is_axpy) kt->axpy(y.data(), 1e-3f, x.data(), n);
+    else kt->add(y.data(), x.data(), n);
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.SetBytesProcessed(state.iterations() * n * 12);
+  state.SetLabel(kt->name);
+}
+
 // ---- F32 / F16 / BF16 weights ---------------------------------------------------------------
 const DType kTypes[] = {DType::F32, DType::F16, DType::BF16};
 
@@ -174,6 +191,7 @@ BENCHMARK(BM_AttnScores)->ArgsProduct({{0, 1}, {32, 8}});
 BENCHMARK(BM_AttnPv)->ArgsProduct({{0, 1}, {32, 8}});
 BENCHMARK(BM_DotF32F16)->ArgsProduct({{0, 1}, {64, 128}});
 BENCHMARK(BM_F32ToF16)->ArgsProduct({{0, 1}, {128, 4096}});
+BENCHMARK(BM_AddAxpy)->ArgsProduct({{0, 1}, {1024, 512 * 1024}, {0, 1}});
 BENCHMARK(BM_AxpyF16)->ArgsProduct({{0, 1}, {64, 128}});
 BENCHMARK(BM_FloatGemm)->ArgsProduct({{0, 1, 2}, {0, 1}, {1, 2, 64}});
 

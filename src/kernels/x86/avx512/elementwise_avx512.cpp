@@ -1,9 +1,12 @@
-// AVX-512 versions of the attention block kernels and of the elementwise entries (F16 KV-cache
-// rows, add, axpy). Compiled with the AVX-512 flags (CMakeLists.txt); everything here is static
-// or in an anonymous namespace (no inline/template symbol may leak to AVX2 machines).
+// AVX-512 versions of the attention block kernels (attn_scores_f16, attn_pv_f16), of the decode
+// attention rows (dot_f32_f16, axpy_f16), rmsnorm and swiglu. Compiled with the AVX-512 flags
+// (CMakeLists.txt); everything here is static or in an anonymous namespace (no inline/template
+// symbol may leak to AVX2 machines). f32 <-> f16 rows, add and axpy stay AVX2's (not faster in
+// zmm: see below).
 //
-// Numerics are those of the AVX2 kernels: exact f16 <-> f32 conversions (RNE), f32 FMA lanes
-// whose only difference from the reference is the order (and number) of f32 roundings.
+// Numerics: exact f16 -> f32 conversions and f32 FMA lanes whose only difference from the
+// reference is the order (and number) of f32 roundings, as in the AVX2 kernels; rmsnorm and
+// swiglu as described at their definitions.
 #include <immintrin.h>
 // GCC 12 warns about the self-initialised _mm512_undefined_* inside its own intrinsic headers.
 #pragma GCC diagnostic ignored "-Wuninitialized"
@@ -64,26 +67,9 @@ static void axpy_f16(float* y, float a, const uint16_t* x, int64_t n) {
   }
 }
 
-static void add(float* y, const float* x, int64_t n) {
-  int64_t i = 0;
-  for (; i + 16 <= n; i += 16)
-    _mm512_storeu_ps(y + i, _mm512_add_ps(_mm512_loadu_ps(y + i), _mm512_loadu_ps(x + i)));
-  if (i < n) {
-    const __mmask16 m = lanes(n - i);
-    _mm512_mask_storeu_ps(y + i, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, y + i), _mm512_maskz_loadu_ps(m, x + i)));
-  }
-}
-
-static void axpy(float* y, float a, const float* x, int64_t n) {
-  const __m512 va = _mm512_set1_ps(a);
-  int64_t i = 0;
-  for (; i + 16 <= n; i += 16)
-    _mm512_storeu_ps(y + i, _mm512_fmadd_ps(va, _mm512_loadu_ps(x + i), _mm512_loadu_ps(y + i)));
-  if (i < n) {
-    const __mmask16 m = lanes(n - i);
-    _mm512_mask_storeu_ps(y + i, m, _mm512_fmadd_ps(va, _mm512_maskz_loadu_ps(m, x + i), _mm512_maskz_loadu_ps(m, y + i)));
-  }
-}
+// add and axpy (f32) stay AVX2's: memory-bound at the prefill residual size (512 x 1024 floats)
+// zmm was 1-2% slower even with y aligned to 64 bytes (bench AddAxpy: ~50.3-51.3 vs 49-50 us),
+// 7% faster only at one 1024-float row.
 
 // ---- rmsnorm, swiglu -------------------------------------------------------------------------
 
@@ -402,8 +388,6 @@ static void attn_pv_f16(const float* p, int64_t ldp, int64_t rows, const uint16_
 void register_avx512_elementwise(KernelTable& t) {
   t.dot_f32_f16 = dot_f32_f16;
   t.axpy_f16 = axpy_f16;
-  t.add = add;
-  t.axpy = axpy;
   t.attn_scores_f16 = attn_scores_f16;
   t.attn_pv_f16 = attn_pv_f16;
   t.rmsnorm = rmsnorm;
