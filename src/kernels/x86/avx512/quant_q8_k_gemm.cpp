@@ -495,7 +495,9 @@ static void gemm_panels(PanelFn unpack, const MicroFn* micros, RepackFn repack, 
 // GEMV / few activation rows (m < kMinRows), Q4_K only: the weights are unpacked in registers as
 // they stream by (no panel), C <= 3 activation rows share each weight load, software prefetch a
 // few super-blocks ahead. (Q5_K / Q6_K keep the AVX2 row kernels: a 16-row version reading two
-// groups at once was faster L3-hot but ~20% slower from DRAM with 2 threads.)
+// groups at once was faster L3-hot but ~20% slower from DRAM with 2 threads; a one-group Q6_K
+// version, zmm = ql parts 0 and 1 of a step, was 1.4x faster L3-hot and ~1.2x with 1 thread from
+// DRAM, but ~15% slower from DRAM with 2 threads: not kept.)
 
 constexpr int kPrefetchBlocks = 2;
 
@@ -592,8 +594,21 @@ static void group1_q4_k(int64_t nb, const BlockQ4_Kx8* x, const BlockQ8_K* const
   }
 }
 
-static void q4_k_rows1(int64_t n, const void* w, size_t w_stride, int64_t r0, int64_t r1, const void* a,
-                       size_t a_stride, int64_t m_rows, float* y, int64_t ldy) {
+
+using DoubleFn = void (*)(const BlockQ8_K* a, int64_t nb, uint8_t* dst);
+using Group1Fn = void (*)(int64_t nb, const void* x, const BlockQ8_K* const* a, const uint8_t* const* ad, float* out,
+                          int64_t ldo);
+
+template <int C>
+static void g1_q4(int64_t nb, const void* x, const BlockQ8_K* const* a, const uint8_t* const* ad, float* out,
+                  int64_t ldo) {
+  group1_q4_k<C>(nb, static_cast<const BlockQ4_Kx8*>(x), a, ad, out, ldo);
+}
+static void dbl_q4(const BlockQ8_K* a, int64_t nb, uint8_t* dst) { double_acts(a, nb, dst); }
+static const Group1Fn kG1Q4[4] = {nullptr, g1_q4<1>, g1_q4<2>, g1_q4<3>};
+
+static void rows1(DType t, DoubleFn dbl, const Group1Fn* g1, int64_t n, const void* w, size_t w_stride, int64_t r0,
+                  int64_t r1, const void* a, size_t a_stride, int64_t m_rows, float* y, int64_t ldy) {
   const int64_t nb = n / kQK_K;
   const size_t per_row = size_t(nb) * 32 * 64;
   static thread_local uint8_t* buf = nullptr;
@@ -603,7 +618,7 @@ static void q4_k_rows1(int64_t n, const void* w, size_t w_stride, int64_t r0, in
     std::free(buf);
     buf = static_cast<uint8_t*>(std::aligned_alloc(64, need));
     cap = buf ? need : 0;
-    if (!buf) return avx2_q8_k_repacked_rows_gemm(DType::Q4_K)(n, w, w_stride, r0, r1, a, a_stride, m_rows, y, ldy);
+    if (!buf) return avx2_q8_k_repacked_rows_gemm(t)(n, w, w_stride, r0, r1, a, a_stride, m_rows, y, ldy);
   }
   const auto* ab = static_cast<const uint8_t*>(a);
   const auto* wb = static_cast<const uint8_t*>(w);
@@ -613,22 +628,17 @@ static void q4_k_rows1(int64_t n, const void* w, size_t w_stride, int64_t r0, in
     const uint8_t* ad[3];
     for (int c = 0; c < C; ++c) {
       ar[c] = reinterpret_cast<const BlockQ8_K*>(ab + size_t(m + c) * a_stride);
-      double_acts(ar[c], nb, buf + per_row * size_t(c));
+      dbl(ar[c], nb, buf + per_row * size_t(c));
       ad[c] = buf + per_row * size_t(c);
     }
-    for (int64_t r = r0; r < r1; r += 8) {
-      const auto* x = reinterpret_cast<const BlockQ4_Kx8*>(wb + size_t(r) * w_stride);
-      if (C == 1) group1_q4_k<1>(nb, x, ar, ad, y + m * ldy + r, ldy);
-      else if (C == 2) group1_q4_k<2>(nb, x, ar, ad, y + m * ldy + r, ldy);
-      else group1_q4_k<3>(nb, x, ar, ad, y + m * ldy + r, ldy);
-    }
+    for (int64_t r = r0; r < r1; r += 8) g1[C](nb, wb + size_t(r) * w_stride, ar, ad, y + m * ldy + r, ldy);
   }
 }
 
 static void q4_k_gemm_repacked(int64_t n, const void* w, size_t w_stride, int64_t r0, int64_t r1, const void* a,
                                size_t a_stride, int64_t m_rows, float* y, int64_t ldy) {
   if (m_rows < kMinRows)
-    return q4_k_rows1(n, w, w_stride, r0, r1, a, a_stride, m_rows, y, ldy);
+    return rows1(DType::Q4_K, dbl_q4, kG1Q4, n, w, w_stride, r0, r1, a, a_stride, m_rows, y, ldy);
   gemm_panels(panel_q4_k_fn, Micros<8, kSep>::fns, nullptr, nullptr, 0, n, w, w_stride, r0, r1, a, a_stride, m_rows, y, ldy);
 }
 static void q5_k_gemm_repacked(int64_t n, const void* w, size_t w_stride, int64_t r0, int64_t r1, const void* a,
