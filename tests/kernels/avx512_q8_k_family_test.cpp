@@ -176,6 +176,32 @@ void check_gemm(const KernelTable* k, DType t, int64_t n, int64_t rows, int64_t 
     }
 }
 
+// Q8_K quantizer: the first-largest-|x| rule with +-max duplicates, exact .5 products (ties to
+// even), all-zero blocks, several blocks per row.
+TEST(Avx512Q8KFamily, Q8KQuantizerBitExactEdgeCases) {
+  const KernelTable* k = avx512_table();
+  if (!k) GTEST_SKIP() << "no AVX-512 table on this CPU";
+  std::mt19937 rng(41);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  for (int variant = 0; variant < 6; ++variant) {
+    const int64_t n = 1024;
+    std::vector<float> x(static_cast<size_t>(n));
+    for (auto& v : x) v = u(rng);
+    if (variant == 1) x[17] = 2.0f, x[200] = -2.0f;    // max first positive
+    if (variant == 2) x[3] = -2.0f, x[255] = 2.0f;     // max first negative, at the block edge
+    if (variant == 3)                                  // iscale * x = k + 0.5 exactly: 127 / 254 steps
+      for (int64_t i = 0; i < n; ++i) x[size_t(i)] = (i % 256 == 0) ? 254.0f : float(int(i % 254) - 127);
+    if (variant == 4) std::fill(x.begin() + 256, x.begin() + 512, 0.0f);  // a zero block
+    if (variant == 5)
+      for (auto& v : x) v *= 1e-30f;  // tiny values
+    const size_t rb = row_bytes(DType::Q8_K, n);
+    std::vector<uint8_t> want(rb, 0xAB), got(rb, 0xCD);
+    reference_table().quantize_act[int(DType::Q8_K)](x.data(), want.data(), n);
+    k->quantize_act[int(DType::Q8_K)](x.data(), got.data(), n);
+    EXPECT_EQ(std::memcmp(want.data(), got.data(), rb), 0) << "variant " << variant;
+  }
+}
+
 const DType kAllTypes[] = {DType::Q2_K, DType::Q3_K, DType::Q4_K, DType::Q5_K, DType::Q6_K, DType::IQ4_XS};
 
 TEST(Avx512Q8KFamily, GgufLayoutGemmTails) {
