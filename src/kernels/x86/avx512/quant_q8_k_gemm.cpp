@@ -50,6 +50,7 @@ struct alignas(64) Panel16 {
 static_assert(sizeof(Panel16) == 5760, "Panel16 layout");
 
 constexpr int64_t kMinRows = 4;        // activation rows from which the panel path pays off
+constexpr int64_t kMinRowsNoGemv = 2;  // the same for Q5_K / Q6_K (AVX2 row kernels below)
 constexpr int64_t kKChunk = 4;         // super-blocks of a panel unpacked at a time (~23 KiB, L1)
 constexpr int64_t kMBlockBytes = 896 << 10;  // activation rows per cache block (L2)
 constexpr int kTileC = 8;              // activation rows per micro-kernel call
@@ -643,13 +644,13 @@ static void q4_k_gemm_repacked(int64_t n, const void* w, size_t w_stride, int64_
 }
 static void q5_k_gemm_repacked(int64_t n, const void* w, size_t w_stride, int64_t r0, int64_t r1, const void* a,
                                size_t a_stride, int64_t m_rows, float* y, int64_t ldy) {
-  if (m_rows < kMinRows)
+  if (m_rows < kMinRowsNoGemv)
     return avx2_q8_k_repacked_rows_gemm(DType::Q5_K)(n, w, w_stride, r0, r1, a, a_stride, m_rows, y, ldy);
   gemm_panels(panel_q5_k_fn, Micros<8, kSep>::fns, nullptr, nullptr, 0, n, w, w_stride, r0, r1, a, a_stride, m_rows, y, ldy);
 }
 static void q6_k_gemm_repacked(int64_t n, const void* w, size_t w_stride, int64_t r0, int64_t r1, const void* a,
                                size_t a_stride, int64_t m_rows, float* y, int64_t ldy) {
-  if (m_rows < kMinRows)
+  if (m_rows < kMinRowsNoGemv)
     return avx2_q8_k_repacked_rows_gemm(DType::Q6_K)(n, w, w_stride, r0, r1, a, a_stride, m_rows, y, ldy);
   gemm_panels(panel_q6_k_fn, Micros<4, kCorr32>::fns, nullptr, nullptr, 0, n, w, w_stride, r0, r1, a, a_stride, m_rows, y, ldy);
 }
