@@ -1,14 +1,21 @@
-// Compute roofline of the AVX-512 VNNI prefill kernels (src/kernels/x86/avx512/
-// quant_q8_0_family.cpp): the peak rate of vpdpbusd zmm (u8 x s8, 4 products summed into each
-// int32 lane: 64 MACs per instruction) in 12 independent chains, as the 2 x 6 accumulator tile
-// of the micro-kernel. Counter "ops" is 2 ops per MAC, summed over threads; compare with
-// Q80/Gemm*/.../512 GFLOP/s (bench/q8_0_family_bench.cpp, same op count) and with
-// Int8PeakMaddubs (bench/int8_peak_bench.cpp, the AVX2 sequence).
+// AVX-512 Q8_0-family benchmarks (src/kernels/x86/avx512/quant_q8_0_family.cpp).
+//  - Int8PeakDpbusd512: compute roofline of the VNNI prefill kernels, the peak rate of vpdpbusd
+//    zmm (u8 x s8, 4 products summed into each int32 lane: 64 MACs per instruction) in 12
+//    independent chains. Counter "ops" is 2 ops per MAC, summed over threads; compare with
+//    Q80/Gemm*/.../512 GFLOP/s (bench/q8_0_family_bench.cpp, same op count) and with
+//    Int8PeakMaddubs (bench/int8_peak_bench.cpp, the AVX2 sequence).
+//  - Q80SmallM: GEMM with few activation rows (decode batches, MoE experts in prefill).
 #include <benchmark/benchmark.h>
 #include <immintrin.h>
 
 #include <cstdint>
+#include <random>
 #include <string>
+#include <vector>
+
+#include "core/dtype.h"
+#include "kernels/kernels.h"
+#include "quant/quant.h"
 
 namespace {
 
@@ -49,12 +56,6 @@ BENCHMARK(BM_Int8PeakDpbusd512)->Threads(1)->Threads(2)->UseRealTime();
 // Small-m GEMM (MoE experts in prefill see a few dozen rows each; decode batches a few):
 // [3072 x 1024] repacked / GGUF weights x m activation rows, 1 thread, active table
 // (HEARTH_ISA=avx2|avx512). Counter "ops" = 2 m n rows per call.
-#include <random>
-#include <vector>
-
-#include "core/dtype.h"
-#include "kernels/kernels.h"
-#include "quant/quant.h"
 
 namespace {
 
