@@ -27,8 +27,8 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 
+#include <new>
 #include <type_traits>
-#include <vector>
 
 #include "kernels/x86/avx2/quant_q8_0_common.h"
 
@@ -375,11 +375,18 @@ constexpr size_t kScratchBytes = kWqBytes + sizeof(float) * (kKB512 * 2 * 32 + k
                                                              2 * kMC512 * kKB512) +
                                  sizeof(int32_t) * kMC512 * kKB512 * 2;
 
+// Per-thread scratch, allocated on first use and freed at thread exit. Plain operator new /
+// delete (no std::vector: its out-of-line members would be weak symbols compiled for AVX-512).
+struct Scratch {
+  uint8_t* p = nullptr;
+  ~Scratch() {
+    if (p) ::operator delete(p, std::align_val_t(64));
+  }
+};
 static uint8_t* scratch() {
-  static thread_local std::vector<uint8_t> buf;
-  if (buf.empty()) buf.resize(kScratchBytes + 64);
-  const uintptr_t p = reinterpret_cast<uintptr_t>(buf.data());
-  return reinterpret_cast<uint8_t*>((p + 63) & ~uintptr_t(63));
+  static thread_local Scratch s;
+  if (!s.p) s.p = static_cast<uint8_t*>(::operator new(kScratchBytes, std::align_val_t(64)));
+  return s.p;
 }
 
 template <class T, bool kRp>
