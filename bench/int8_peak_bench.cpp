@@ -1,12 +1,10 @@
-// Compute roofline of prefill: the peak rate of the int8 multiply-accumulate instructions the
-// quantized GEMMs are built from, in 8 independent chains so only throughput limits it.
-//  - Maddubs: AVX2 without VNNI (e.g. AMD Zen 3): vpmaddubsw (u8 x s8 -> s16 pair sums, 32 MACs)
-//    + vpmaddwd by 1 (-> s32) + vpaddd, the sequence of every AVX2 Q8_0-activation kernel
-//    (Hearth's and llama.cpp's);
-//  - Vnni512: AVX-512 VNNI (Ice Lake, Zen 4 and later): vpdpbusd zmm (u8 x s8 summed 4 at a time
-//    into s32, 64 MACs per instruction).
-// Counter "ops" is 2 ops per MAC, summed over threads. A prefill that needs more int8 ops per
-// second than this cannot be reached with these instructions; see BENCHMARKS.md.
+// Compute roofline of prefill on AVX2 machines without VNNI (e.g. AMD Zen 3): the peak rate of
+// the int8 multiply-accumulate sequence every Q8_0-activation kernel (Hearth's and llama.cpp's)
+// is built from: vpmaddubsw (u8 x s8 -> s16 pair sums, 32 MACs) + vpmaddwd by 1 (-> s32) +
+// vpaddd, in 8 independent chains so only throughput limits it. Counter "ops" is 2 ops per
+// MAC, summed over threads. A prefill that needs more int8 ops per second than this cannot be
+// reached with these instructions; see BENCHMARKS.md. The AVX-512 VNNI counterpart (vpdpbusd)
+// is Int8PeakDpbusd512 in bench/avx512_q8_0_bench.cpp.
 #include <benchmark/benchmark.h>
 #include <immintrin.h>
 
@@ -44,37 +42,5 @@ void BM_Int8PeakMaddubs(benchmark::State& state) {
                                              benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_Int8PeakMaddubs)->Threads(1)->Threads(2)->UseRealTime();
-
-__attribute__((target("avx512f,avx512bw,avx512vnni"))) int64_t dpbusd_chains(int64_t iters) {
-  __m512i a = _mm512_set1_epi8(3);
-  const __m512i one = _mm512_set1_epi8(1);
-  __m512i acc[8], b[8];
-  for (int j = 0; j < 8; ++j) {
-    acc[j] = _mm512_setzero_si512();
-    b[j] = _mm512_set1_epi8(char(j + 1));
-  }
-  for (int64_t i = 0; i < iters; ++i) {
-#pragma GCC unroll 8
-    for (int j = 0; j < 8; ++j) acc[j] = _mm512_dpbusd_epi32(acc[j], a, b[j]);
-    a = _mm512_xor_si512(a, one);
-    __asm__ volatile("" : "+v"(a));
-  }
-  __m512i s = acc[0];
-  for (int j = 1; j < 8; ++j) s = _mm512_add_epi32(s, acc[j]);
-  return _mm512_reduce_add_epi32(s);
-}
-
-void BM_Int8PeakVnni512(benchmark::State& state) {
-  if (!__builtin_cpu_supports("avx512vnni") || !__builtin_cpu_supports("avx512bw")) {
-    state.SkipWithError("no AVX-512 VNNI on this CPU");
-    return;
-  }
-  constexpr int64_t kIters = 1 << 20;
-  for (auto _ : state) benchmark::DoNotOptimize(dpbusd_chains(kIters));
-  // per iteration: 8 chains x 64 MACs x 2 ops
-  state.counters["ops"] = benchmark::Counter(double(state.iterations()) * kIters * 8 * 64 * 2,
-                                             benchmark::Counter::kIsRate);
-}
-BENCHMARK(BM_Int8PeakVnni512)->Threads(1)->Threads(2)->UseRealTime();
 
 }  // namespace
