@@ -224,14 +224,22 @@ void get_rows(const ForwardEnv& env, const Weight& emb, const int32_t* tokens, i
 void kv_store(const ForwardEnv& env, const KvView& kv, int layer, const Batch& batch,
               const float* k, const float* v) {
   const KvView::Layer& l = kv.layers[size_t(layer)];
-  for (size_t t = 0; t < batch.size(); ++t) {
-    for (int h = 0; h < l.n_head_kv; ++h) {
-      env.kernels->f32_to_f16(k + (t * l.n_head_kv + h) * l.head_dim_k,
-                              kv.k_at(layer, batch.seq[t], batch.pos[t], h), l.head_dim_k);
-      env.kernels->f32_to_f16(v + (t * l.n_head_kv + h) * l.head_dim_v,
-                              kv.v_at(layer, batch.seq[t], batch.pos[t], h), l.head_dim_v);
+  auto store = [&](int64_t t0, int64_t t1, int) {
+    for (int64_t t = t0; t < t1; ++t) {
+      for (int h = 0; h < l.n_head_kv; ++h) {
+        env.kernels->f32_to_f16(k + (t * l.n_head_kv + h) * l.head_dim_k,
+                                kv.k_at(layer, batch.seq[size_t(t)], batch.pos[size_t(t)], h), l.head_dim_k);
+        env.kernels->f32_to_f16(v + (t * l.n_head_kv + h) * l.head_dim_v,
+                                kv.v_at(layer, batch.seq[size_t(t)], batch.pos[size_t(t)], h), l.head_dim_v);
+      }
     }
-  }
+  };
+  // Prefill writes (and first touches) many cache pages: split it; each token has its own slots.
+  const int64_t m = int64_t(batch.size());
+  if (m * l.n_head_kv * (l.head_dim_k + l.head_dim_v) <= kInlineFloats)
+    store(0, m, 0);
+  else
+    env.pool->parallel_for(m, store);
 }
 
 namespace {
