@@ -6,6 +6,9 @@
 //    Int8PeakMaddubs (bench/int8_peak_bench.cpp, the AVX2 sequence).
 //  - Q80SmallM: GEMM with few activation rows (decode batches, MoE experts in prefill).
 #include <benchmark/benchmark.h>
+// GCC 12's AVX-512 headers build some results from _mm*_undefined_*() and then warn about them.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 
 #include <cstdint>

@@ -41,8 +41,9 @@ TEST(AttnSoftmax, EveryTableMatchesReference) {
                 << t->name << " n=" << n << " spread=" << spread << " j=" << j;
             total += g;
           }
-          if (!with_sink)  // each of n roundings moves the sum by at most 2^-11 of its term (+ subnormals)
+          if (!with_sink) {  // each of n roundings moves the sum by at most 2^-11 of its term (+ subnormals)
             EXPECT_NEAR(total, 1.0, std::ldexp(1.0, -11) + double(n) * std::ldexp(1.0, -25)) << t->name;
+          }
           ++checked;
         }
       }
