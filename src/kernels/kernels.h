@@ -78,6 +78,10 @@ struct KernelTable {
   // every p is used, so masked keys need p = 0).
   void (*attn_pv_f16)(const float* p, int64_t ldp, int64_t rows, const uint16_t* const* v,
                       int64_t nk, int64_t n, float* const* o) = nullptr;
+  // The fewest query rows for which callers should use the two block kernels above rather than
+  // per-row dot_f32_f16 / axpy_f16 loops (the block kernels convert and transpose each K/V row
+  // once per call, which pays off over fewer rows the wider the registers are).
+  int32_t attn_block_rows = 4;
 };
 
 // Scalar reference table: always available, obviously correct, slow.

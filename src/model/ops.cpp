@@ -248,9 +248,6 @@ namespace {
 constexpr int64_t kQueryTile = 16;
 // Keys per attn_scores_f16 / attn_pv_f16 call (their f32 copies of K/V stay in L1/L2).
 constexpr int64_t kKeyBlock = 64;
-// Tiles with fewer query rows (decode: one token x its GQA group) use the per-row kernels: the
-// block kernels' one-time K/V conversion (and K transpose) only pays off over several rows.
-constexpr int64_t kBlockedRows = 4;
 
 }  // namespace
 
@@ -267,7 +264,8 @@ void attention(const ForwardEnv& env, Workspace& ws, const KvView& kv, int layer
   // the cache once per KV head (GQA), prefill once per 16 tokens. Two passes per tile (scores,
   // then P·V) because P is rounded after normalization, as in llama.cpp.
   //
-  // Tiles of >= kBlockedRows query rows (prefill) run both passes through the block kernels
+  // Tiles of >= kt.attn_block_rows query rows (prefill; GQA decode with AVX-512) run both
+  // passes through the block kernels
   // attn_scores_f16 / attn_pv_f16 over kKeyBlock keys at a time: each K/V row is converted to
   // f32 once per block (not once per query row) and register-blocked micro-kernels replace the
   // per-(row, key) dot products (horizontal sums) and axpys (output row streamed per key). They
@@ -319,7 +317,7 @@ void attention(const ForwardEnv& env, Workspace& ws, const KvView& kv, int layer
       const int32_t lo = p.window > 0 ? std::max(0, p_first - p.window + 1) : 0;
       const int64_t span = p_last - lo + 1;
       const int64_t rows = tile.nq * group;  // row r = query (r / group), head g*group + r % group
-      const bool blocked = rows >= kBlockedRows;
+      const bool blocked = rows >= kt.attn_block_rows;
       float* sc = buf;                       // [rows, span] scores, then probabilities
       float* qr = buf + rows * span;         // [rows, hdk] queries rounded to f16
       for (int64_t r = 0; r < rows; ++r) {
