@@ -19,20 +19,21 @@
 #include "quant/blocks.h"
 #include "quant/quant.h"
 #include "quant/quant_test_util.h"
+#include "kernels/dot_test_util.h"
 
 namespace hearth::kernels {
 namespace {
 
 using quant::testing::random_blocks;
 using quant::testing::test_row;
+using testing::abs_terms;
+using testing::block_elems;
+using testing::dequant;
+using testing::dot_bound;
+using testing::groups;
+using testing::has_min;
+constexpr const auto& kWeightTypes = testing::kQ8_0FamilyTypes;
 
-const DType kWeightTypes[] = {DType::Q8_0, DType::Q4_0, DType::Q5_0, DType::IQ4_NL,
-                              DType::MXFP4, DType::NVFP4, DType::Q4_1, DType::Q5_1};
-
-bool has_min(DType t) { return t == DType::Q4_1 || t == DType::Q5_1; }
-int64_t block_elems(DType t) { return t == DType::NVFP4 ? 64 : 32; }
-// Scale groups per 32 elements (NVFP4 has one scale per 16).
-int groups(DType t) { return t == DType::NVFP4 ? 2 : 1; }
 
 std::string table_label(const KernelTable* t) { return t->name; }
 
@@ -54,44 +55,8 @@ std::vector<uint8_t> random_acts(DType at, int64_t m, int64_t n, std::mt19937& r
   return q;
 }
 
-std::vector<float> dequant(DType t, const uint8_t* x, int64_t n) {
-  std::vector<float> y(static_cast<size_t>(n));
-  quant::dequantize_row(t, x, y.data(), n);
-  return y;
-}
 
-// Upper bound on the sum of the magnitudes of the terms the reference adds for one dot product:
-// every term is d_w * d_y * sum_j(level_j * q_j) (+ m * s), and |d_w * level_j| = |w_j| (the
-// dequantized weight, exact in f32 for these formats), so sum_j |w_j| * |a_j| bounds the
-// products; for Q4_1 / Q5_1, w_j = d * level_j + m so |d * level_j| <= |w_j| + |m| and the
-// m * s terms are added explicitly. wf / af: the dequantized rows of w / a.
-double abs_terms(DType t, DType at, const uint8_t* w, const float* wf, const uint8_t* a,
-                 const float* af, int64_t n) {
-  double sum = 0;
-  for (int64_t i = 0; i < n; ++i) sum += std::fabs(double(wf[i])) * std::fabs(double(af[i]));
-  if (has_min(t)) {
-    const size_t wb = dtype_info(t).type_size, ab = dtype_info(at).type_size;
-    for (int64_t b = 0; b < n / 32; ++b) {
-      uint16_t mh, sh;
-      std::memcpy(&mh, w + b * wb + 2, 2);  // BlockQ4_1::m / BlockQ5_1::m follow d
-      std::memcpy(&sh, a + b * ab + 2, 2);  // BlockQ8_1::s follows d
-      const double m = std::fabs(double(f16_to_f32(mh)));
-      double asum = 0;
-      for (int j = 0; j < 32; ++j) asum += std::fabs(double(af[b * 32 + j]));
-      sum += m * (asum + std::fabs(double(f16_to_f32(sh))));
-    }
-  }
-  return sum;
-}
 
-// The bound on |kernel - reference|: both add the same terms in f32 in different orders. With
-// k = n/32 * groups terms (each a product of two roundings) plus up to 8 lane partial sums and
-// a 3-level horizontal reduction, each result is within (k + 16) * 2^-24 * sum|terms| of the
-// exact value (first-order gamma bound); twice that for the difference of two such results.
-double dot_bound(DType t, int64_t n, double terms) {
-  const double k = double(n / 32 * groups(t)) + (has_min(t) ? double(n / 32) : 0.0);
-  return 2.0 * (k + 16.0) * std::ldexp(1.0, -24) * terms * 1.0000001;
-}
 
 TEST(Avx2Q8_0Family, AvailableTablesIncludeReferenceFirst) {
   const auto all = available_tables();

@@ -20,12 +20,15 @@
 #include "quant/blocks.h"
 #include "quant/quant.h"
 #include "quant/quant_test_util.h"
+#include "kernels/dot_test_util.h"
 
 namespace hearth::kernels {
 namespace {
 
 using quant::testing::random_blocks;
 using quant::testing::test_row;
+using testing::d_offset_with_mins;
+using testing::magnitude;
 
 const DType kQuantTypes[] = {DType::Q2_K, DType::Q3_K, DType::Q4_K, DType::Q5_K, DType::Q6_K, DType::IQ4_XS};
 const DType kFloatTypes[] = {DType::F32, DType::F16, DType::BF16};
@@ -61,38 +64,6 @@ std::vector<uint8_t> weights(DType t, int64_t rows, int64_t n, std::mt19937& rng
   return w;
 }
 
-// Offset of the fp16 super-scale d in a block of the types whose value has a separate
-// d * (scale) * q and dmin * min part (so a copy with d = 0 dequantizes to the min part alone).
-int d_offset_with_mins(DType t) {
-  switch (t) {
-    case DType::Q2_K: return int(offsetof(quant::BlockQ2_K, d));
-    case DType::Q4_K: return int(offsetof(quant::BlockQ4_K, d));
-    case DType::Q5_K: return int(offsetof(quant::BlockQ5_K, d));
-    default: return -1;
-  }
-}
-
-// Magnitude T of one dot product: sum_k |W_k A_k| + sum_k |M_k A_k| over the dequantized weight
-// W, activation A and (types with mins) the min part M. Every float operation of either
-// implementation rounds a partial sum of magnitude <= T, so their results differ by at most
-// (ops per super-block * blocks + final sums) * 2^-24 * T each; see tolerance().
-double magnitude(DType t, const uint8_t* w, const uint8_t* a, int64_t n) {
-  const size_t un = static_cast<size_t>(n);
-  std::vector<float> wf(un), af(un), mf(un, 0.0f);
-  quant::dequantize_row(t, w, wf.data(), n);
-  quant::dequantize_row(act_type(t), a, af.data(), n);
-  const int doff = d_offset_with_mins(t);
-  if (doff >= 0) {
-    const size_t rb = row_bytes(t, n), bs = dtype_info(t).type_size;
-    std::vector<uint8_t> w0(w, w + rb);
-    for (size_t b = 0; b < rb; b += bs) std::memset(w0.data() + b + size_t(doff), 0, 2);
-    quant::dequantize_row(t, w0.data(), mf.data(), n);
-  }
-  double s = 0.0;
-  for (int64_t k = 0; k < n; ++k)
-    s += (std::fabs(double(wf[size_t(k)])) + std::fabs(double(mf[size_t(k)]))) * std::fabs(double(af[size_t(k)]));
-  return s;
-}
 
 double tolerance(DType t, int64_t n, double mag) {
   // Quant types: <= 6 roundings per super-block per side (scale product, int->float, fma, and
@@ -124,7 +95,9 @@ TEST(Avx2Q8KFamily, ActiveTableHonoursIsaCap) {
     EXPECT_STREQ(active_table().name, "scalar");
     return;
   }
-  if (!cap) EXPECT_EQ(&active_table(), available_tables().back());
+  if (!cap) {
+    EXPECT_EQ(&active_table(), available_tables().back());
+  }
   // Re-run this test binary (resolved from /proc/self/exe) with the cap set.
   char self[4096];
   const ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -283,7 +256,9 @@ TEST(Avx2Q8KFamily, RepackedLayouts) {
       ++checked;
     }
 #if defined(__x86_64__)
-  if (available_tables().size() > 1) EXPECT_GE(checked, 3) << "the AVX2 table repacks Q4_K, Q5_K and Q6_K";
+  if (available_tables().size() > 1) {
+    EXPECT_GE(checked, 3) << "the AVX2 table repacks Q4_K, Q5_K and Q6_K";
+  }
 #endif
 }
 

@@ -18,19 +18,21 @@
 #include "quant/blocks.h"
 #include "quant/quant.h"
 #include "quant/quant_test_util.h"
+#include "kernels/dot_test_util.h"
 
 namespace hearth::kernels {
 namespace {
 
 using quant::testing::random_blocks;
 using quant::testing::test_row;
+using testing::abs_terms;
+using testing::block_elems;
+using testing::dequant;
+using testing::dot_bound;
+using testing::groups;
+using testing::has_min;
+constexpr const auto& kWeightTypes = testing::kQ8_0FamilyTypes;
 
-const DType kWeightTypes[] = {DType::Q8_0, DType::Q4_0, DType::Q5_0, DType::IQ4_NL,
-                              DType::MXFP4, DType::NVFP4, DType::Q4_1, DType::Q5_1};
-
-bool has_min(DType t) { return t == DType::Q4_1 || t == DType::Q5_1; }
-int64_t block_elems(DType t) { return t == DType::NVFP4 ? 64 : 32; }
-int groups(DType t) { return t == DType::NVFP4 ? 2 : 1; }
 
 std::vector<uint8_t> random_weights(DType t, int64_t rows, int64_t n, std::mt19937& rng) {
   return random_blocks(t, rows * n / block_elems(t), rng, /*finite=*/true);
@@ -56,36 +58,8 @@ std::vector<uint8_t> random_acts(DType at, int64_t m, int64_t n, std::mt19937& r
   return q;
 }
 
-std::vector<float> dequant(DType t, const uint8_t* x, int64_t n) {
-  std::vector<float> y(static_cast<size_t>(n));
-  quant::dequantize_row(t, x, y.data(), n);
-  return y;
-}
 
-// As avx2_q8_0_family_test.cpp: sum of |terms| of one reference dot (bound input).
-double abs_terms(DType t, DType at, const uint8_t* w, const float* wf, const uint8_t* a,
-                 const float* af, int64_t n) {
-  double sum = 0;
-  for (int64_t i = 0; i < n; ++i) sum += std::fabs(double(wf[i])) * std::fabs(double(af[i]));
-  if (has_min(t)) {
-    const size_t wb = dtype_info(t).type_size, ab = dtype_info(at).type_size;
-    for (int64_t b = 0; b < n / 32; ++b) {
-      uint16_t mh, sh;
-      std::memcpy(&mh, w + b * wb + 2, 2);
-      std::memcpy(&sh, a + b * ab + 2, 2);
-      const double m = std::fabs(double(f16_to_f32(mh)));
-      double asum = 0;
-      for (int j = 0; j < 32; ++j) asum += std::fabs(double(af[b * 32 + j]));
-      sum += m * (asum + std::fabs(double(f16_to_f32(sh))));
-    }
-  }
-  return sum;
-}
 
-double dot_bound(DType t, int64_t n, double terms) {
-  const double k = double(n / 32 * groups(t)) + (has_min(t) ? double(n / 32) : 0.0);
-  return 2.0 * (k + 16.0) * std::ldexp(1.0, -24) * terms * 1.0000001;
-}
 
 struct Shape {
   int64_t n, rows, r0, r1, m;

@@ -18,12 +18,15 @@
 #include "quant/blocks.h"
 #include "quant/quant.h"
 #include "quant/quant_test_util.h"
+#include "kernels/dot_test_util.h"
 
 namespace hearth::kernels {
 namespace {
 
 using quant::testing::random_blocks;
 using quant::testing::test_row;
+using testing::d_offset_with_mins;
+using testing::magnitude;
 
 // kind 3: every Q8_K level at +-127/-128 (largest integer sums); kinds 0-2: the shared test rows.
 std::vector<float> act_row(int kind, int64_t n, std::mt19937& rng) {
@@ -33,33 +36,7 @@ std::vector<float> act_row(int kind, int64_t n, std::mt19937& rng) {
   return x;
 }
 
-int d_offset_with_mins(DType t) {
-  switch (t) {
-    case DType::Q2_K: return int(offsetof(quant::BlockQ2_K, d));
-    case DType::Q4_K: return int(offsetof(quant::BlockQ4_K, d));
-    case DType::Q5_K: return int(offsetof(quant::BlockQ5_K, d));
-    default: return -1;
-  }
-}
 
-// As avx2_q8_k_family_test.cpp: sum |W A| + |M A| and the rounding bound derived from it.
-double magnitude(DType t, const uint8_t* w, const uint8_t* a, int64_t n) {
-  const size_t un = static_cast<size_t>(n);
-  std::vector<float> wf(un), af(un), mf(un, 0.0f);
-  quant::dequantize_row(t, w, wf.data(), n);
-  quant::dequantize_row(act_type(t), a, af.data(), n);
-  const int doff = d_offset_with_mins(t);
-  if (doff >= 0) {
-    const size_t rb = row_bytes(t, n), bs = dtype_info(t).type_size;
-    std::vector<uint8_t> w0(w, w + rb);
-    for (size_t b = 0; b < rb; b += bs) std::memset(w0.data() + b + size_t(doff), 0, 2);
-    quant::dequantize_row(t, w0.data(), mf.data(), n);
-  }
-  double s = 0.0;
-  for (int64_t k = 0; k < n; ++k)
-    s += (std::fabs(double(wf[size_t(k)])) + std::fabs(double(mf[size_t(k)]))) * std::fabs(double(af[size_t(k)]));
-  return s;
-}
 
 double tolerance(int64_t n, double mag) {
   return 2.0 * (6.0 * double(n / 256) + 16) * std::ldexp(1.0, -24) * mag + 1e-30;
