@@ -608,12 +608,20 @@ static void g1_q4(int64_t nb, const void* x, const BlockQ8_K* const* a, const ui
 static void dbl_q4(const BlockQ8_K* a, int64_t nb, uint8_t* dst) { double_acts(a, nb, dst); }
 static const Group1Fn kG1Q4[4] = {nullptr, g1_q4<1>, g1_q4<2>, g1_q4<3>};
 
+struct RowsBuf {
+  uint8_t* p = nullptr;
+  size_t cap = 0;
+  ~RowsBuf() { std::free(p); }
+};
+
 static void rows1(DType t, DoubleFn dbl, const Group1Fn* g1, int64_t n, const void* w, size_t w_stride, int64_t r0,
                   int64_t r1, const void* a, size_t a_stride, int64_t m_rows, float* y, int64_t ldy) {
   const int64_t nb = n / kQK_K;
   const size_t per_row = size_t(nb) * 32 * 64;
-  static thread_local uint8_t* buf = nullptr;
-  static thread_local size_t cap = 0;
+  // Per-thread buffer of doubled activations, freed at thread exit (the holder's destructor).
+  static thread_local RowsBuf rb;
+  uint8_t*& buf = rb.p;
+  size_t& cap = rb.cap;
   const size_t need = per_row * 3;
   if (cap < need) {
     std::free(buf);
