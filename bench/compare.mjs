@@ -31,7 +31,7 @@ function run(cmd, args) {
 
 const rows = [];
 for (const model of models) {
-  const llama = {pp: [], tg: []}, hearth = {pp: [], tg: []};
+  const llama = {pp: [], tg: []}, hearth = {pp: [], tg: [], bw: []};
   let hb;
   const info = run(opt.hearth, ["info", "-m", model, "--json"]);
   for (let r = 0; r < Number(opt.reps); r++) {
@@ -43,8 +43,10 @@ for (const model of models) {
     hb = run(opt.hearth, ["bench", "-m", model, "-t", opt.threads, "-p", opt.p, "-n", opt.n, "-r", "1", "--json"]);
     hearth.pp.push(hb.pp_tok_s);
     hearth.tg.push(hb.tg_tok_s);
+    hearth.bw.push(hb.read_bandwidth_bytes_s);  // sampled by hearth bench after its run
   }
-  const bytes = hb.bytes_per_token, bw = hb.read_bandwidth_bytes_s;
+  // Read bandwidth: median over the run's samples (it drifts on a shared machine).
+  const bytes = hb.bytes_per_token, bw = median(hearth.bw);
   const mb = (fs.statSync(model).size / 1e6).toFixed(0);
   const lp = median(llama.pp), hp = median(hearth.pp), lt = median(llama.tg), ht = median(hearth.tg);
   rows.push([path.basename(model), mb, lp.toFixed(1), hp.toFixed(1), (hp / lp).toFixed(2) + "x",

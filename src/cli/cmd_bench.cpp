@@ -57,6 +57,11 @@ void bench(const BenchOptions& o) {
   auto secs = [](clock::time_point a, clock::time_point b) {
     return std::chrono::duration<double>(b - a).count();
   };
+  // The read bandwidth is sampled after every repetition, not once: on a shared machine it
+  // moves by tens of percent from minute to minute, and the roofline fraction should compare
+  // generation with the bandwidth of the same stretch of time (median of all samples).
+  ThreadPool probe_pool(session.threads());
+  std::vector<double> bw_samples;
   std::vector<double> pp, tg;
   for (int r = 0; r <= o.reps; ++r) {  // repetition 0 warms up (pages in the weights)
     session.reset();
@@ -71,6 +76,7 @@ void bench(const BenchOptions& o) {
     }
     const auto t2 = clock::now();
     if (r == 0) continue;
+    for (double b : read_bandwidth_samples(probe_pool, size_t(512) << 20, 3)) bw_samples.push_back(b);
     pp.push_back(o.n_prompt / secs(t0, t1));
     tg.push_back(o.n_gen / secs(t1, t2));
   }
@@ -83,8 +89,7 @@ void bench(const BenchOptions& o) {
   const uint64_t kv_pos = engine::KvCache::bytes_per_position(engine::KvCache::shape_of(hp));
   const uint64_t weight_bytes = m.model->bytes_per_token();
   const uint64_t bytes_tok = weight_bytes + kv_pos * uint64_t(o.n_prompt + o.n_gen / 2);
-  ThreadPool pool(session.threads());
-  const double bw = measure_read_bandwidth(pool);
+  const double bw = median(bw_samples);
   const double pp_med = median(pp), tg_med = median(tg);
   const double bw_frac = tg_med * double(bytes_tok) / bw;
   if (o.json) {

@@ -11,15 +11,17 @@
 #include <cstring>
 #include <vector>
 
-#include "core/error.h"
+#include "core/huge_pages.h"
 #include "core/thread_pool.h"
 
 namespace hearth {
 
-double measure_read_bandwidth(ThreadPool& pool, size_t bytes, int reps) {
+std::vector<double> read_bandwidth_samples(ThreadPool& pool, size_t bytes, int reps) {
   bytes &= ~size_t(4095);
-  void* mem = std::aligned_alloc(4096, bytes);
-  if (!mem) fail("cannot allocate ", bytes, " bytes for the bandwidth probe");
+  // In 2 MiB pages like the weights and the KV cache decode streams (core/huge_pages.h), so the
+  // probe is not slowed by page walks the engine does not pay.
+  HugeBuffer buf(bytes);
+  void* mem = buf.data();
   std::memset(mem, 1, bytes);  // touch every page so reads hit DRAM, not the zero page
   const auto* base = static_cast<const __m128i*>(mem);
   const size_t n = bytes / sizeof(__m128i);
@@ -41,7 +43,11 @@ double measure_read_bandwidth(ThreadPool& pool, size_t bytes, int reps) {
     const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     rates.push_back(double(bytes) / sec);
   }
-  std::free(mem);
+  return rates;
+}
+
+double measure_read_bandwidth(ThreadPool& pool, size_t bytes, int reps) {
+  std::vector<double> rates = read_bandwidth_samples(pool, bytes, reps);
   std::sort(rates.begin(), rates.end());
   return rates[rates.size() / 2];
 }

@@ -1,5 +1,5 @@
-// Block-pool KV cache. Pools are allocated with calloc so untouched blocks cost no resident
-// memory until first written.
+// Block-pool KV cache. The pool is an anonymous mapping (HugeBuffer), so untouched blocks cost
+// no resident memory until first written.
 #include "engine/kv_cache.h"
 
 #include <algorithm>
@@ -7,12 +7,9 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "core/huge_pages.h"
 
 namespace hearth::engine {
-namespace {
-void free_pool(uint16_t* p) { std::free(p); }
-}  // namespace
-
 KvCache::Shape KvCache::shape_of(const model::HParams& hp) {
   Shape s;
   s.n_head_kv = hp.n_head_kv;
@@ -32,22 +29,17 @@ KvCache::KvCache(Shape shape, int64_t n_positions, int32_t block_size)
   if (block_size_ <= 0) fail("KV cache block size must be positive");
   if (n_positions <= 0) fail("KV cache size must be positive");
   const int64_t n_blocks = (n_positions + block_size_ - 1) / block_size_;
+  // One pool, block-major: block b holds every layer's K then V rows of its positions, so a
+  // sequence's pages are touched in order as it grows (with 2 MiB pages RSS follows the used
+  // positions, not 2 MiB per layer) and a copy-on-write copies one contiguous range.
   for (int32_t h : shape_.n_head_kv) {
-    const size_t kb = size_t(h) * size_t(block_size_) * size_t(shape_.head_dim_k);
-    const size_t vb = size_t(h) * size_t(block_size_) * size_t(shape_.head_dim_v);
-    auto* k = static_cast<uint16_t*>(std::calloc(kb * size_t(n_blocks), 2));
-    auto* v = static_cast<uint16_t*>(std::calloc(vb * size_t(n_blocks), 2));
-    if (!k || !v) {
-      std::free(k);
-      std::free(v);
-      fail("cannot allocate the KV cache (", n_positions, " positions)");
-    }
-    k_.emplace_back(k, free_pool);
-    v_.emplace_back(v, free_pool);
-    k_block_elems_.push_back(kb);
-    v_block_elems_.push_back(vb);
-    bytes_ += (kb + vb) * 2 * size_t(n_blocks);
+    k_off_.push_back(block_elems_);
+    block_elems_ += size_t(h) * size_t(block_size_) * size_t(shape_.head_dim_k);
+    v_off_.push_back(block_elems_);
+    block_elems_ += size_t(h) * size_t(block_size_) * size_t(shape_.head_dim_v);
   }
+  bytes_ = block_elems_ * 2 * size_t(n_blocks);
+  pool_ = HugeBuffer(bytes_);
   ref_.assign(size_t(n_blocks), 0);
   free_.reserve(size_t(n_blocks));
   for (int64_t b = n_blocks - 1; b >= 0; --b) free_.push_back(int32_t(b));
@@ -90,12 +82,8 @@ void KvCache::release_block(int32_t b) {
 }
 
 void KvCache::copy_block(int32_t from, int32_t to) {
-  for (size_t l = 0; l < k_.size(); ++l) {
-    std::memcpy(k_[l].get() + size_t(to) * k_block_elems_[l],
-                k_[l].get() + size_t(from) * k_block_elems_[l], k_block_elems_[l] * 2);
-    std::memcpy(v_[l].get() + size_t(to) * v_block_elems_[l],
-                v_[l].get() + size_t(from) * v_block_elems_[l], v_block_elems_[l] * 2);
-  }
+  uint16_t* base = reinterpret_cast<uint16_t*>(pool_.data());
+  std::memcpy(base + size_t(to) * block_elems_, base + size_t(from) * block_elems_, block_elems_ * 2);
 }
 
 int32_t KvCache::blocks_needed(int32_t seq, int32_t n) const {
@@ -157,10 +145,12 @@ int32_t KvCache::fork(int32_t seq, int32_t n) {
 
 void KvCache::fill_view(std::span<const int32_t> seqs, model::KvView& view) const {
   view.block_size = block_size_;
-  view.layers.resize(k_.size());
-  for (size_t l = 0; l < k_.size(); ++l) {
-    view.layers[l].k = k_[l].get();
-    view.layers[l].v = v_[l].get();
+  view.layers.resize(k_off_.size());
+  uint16_t* base = reinterpret_cast<uint16_t*>(pool_.data());
+  for (size_t l = 0; l < k_off_.size(); ++l) {
+    view.layers[l].k = base + k_off_[l];
+    view.layers[l].v = base + v_off_[l];
+    view.layers[l].block_stride = block_elems_;
     view.layers[l].n_head_kv = shape_.n_head_kv[l];
     view.layers[l].head_dim_k = shape_.head_dim_k;
     view.layers[l].head_dim_v = shape_.head_dim_v;

@@ -5,10 +5,10 @@
 #pragma once
 
 #include <cstdint>
-#include <memory>
 #include <span>
 #include <vector>
 
+#include "core/huge_pages.h"
 #include "model/model.h"
 
 namespace hearth::engine {
@@ -66,8 +66,9 @@ class KvCache {
   Shape shape_;
   int32_t block_size_;
   uint64_t bytes_ = 0;
-  std::vector<std::unique_ptr<uint16_t[], void (*)(uint16_t*)>> k_, v_;  // per layer pools
-  std::vector<size_t> k_block_elems_, v_block_elems_;                    // per layer
+  HugeBuffer pool_;                       // [n_blocks][block_elems_] F16
+  size_t block_elems_ = 0;                 // elements of one block over all layers
+  std::vector<size_t> k_off_, v_off_;      // per layer: offset of its K / V rows in a block
   std::vector<int32_t> ref_;   // [n_blocks] reference counts
   std::vector<int32_t> free_;  // free block ids (stack)
   std::vector<Seq> seqs_;

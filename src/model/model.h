@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/dtype.h"
+#include "core/huge_pages.h"
 
 namespace hearth {
 class ThreadPool;
@@ -92,12 +93,14 @@ struct Batch {
 };
 
 // Where the KV cache lives, as a forward pass sees it (filled by engine::KvCache).
-// Pool layout per layer: [n_blocks][n_head_kv][block_size][head_dim] F16.
+// Layout per layer: block b's rows at k + b * block_stride, [n_head_kv][block_size][head_dim]
+// F16 (engine::KvCache interleaves all layers' K and V within a block).
 struct KvView {
   int32_t block_size = 0;
   struct Layer {
-    uint16_t* k = nullptr;  // pool base
+    uint16_t* k = nullptr;  // this layer's rows in block 0
     uint16_t* v = nullptr;
+    size_t block_stride = 0;  // elements from one block to the next
     int32_t n_head_kv = 0, head_dim_k = 0, head_dim_v = 0;
   };
   std::vector<Layer> layers;  // [n_layer]
@@ -110,12 +113,26 @@ struct KvView {
   uint16_t* k_at(int layer, int seq, int32_t pos, int head) const {
     const Layer& l = layers[layer];
     const int32_t blk = seqs[seq].blocks[pos / block_size];
-    return l.k + ((size_t(blk) * l.n_head_kv + head) * block_size + pos % block_size) * l.head_dim_k;
+    return l.k + size_t(blk) * l.block_stride + (size_t(head) * block_size + pos % block_size) * l.head_dim_k;
   }
   uint16_t* v_at(int layer, int seq, int32_t pos, int head) const {
     const Layer& l = layers[layer];
     const int32_t blk = seqs[seq].blocks[pos / block_size];
-    return l.v + ((size_t(blk) * l.n_head_kv + head) * block_size + pos % block_size) * l.head_dim_v;
+    return l.v + size_t(blk) * l.block_stride + (size_t(head) * block_size + pos % block_size) * l.head_dim_v;
+  }
+  // rows[i] = the K (or V) row of positions first + i, i < n, walking cache blocks (one divide
+  // per call, not per position: decode fills a whole context's rows per head and layer).
+  void rows_at(bool values, int layer, int seq, int32_t first, int64_t n, int head,
+               const uint16_t** rows) const {
+    const Layer& l = layers[layer];
+    const uint16_t* pool = values ? l.v : l.k;
+    const size_t hd = size_t(values ? l.head_dim_v : l.head_dim_k);
+    const int32_t* blocks = seqs[seq].blocks;
+    int32_t b = first / block_size, off = first % block_size;
+    for (int64_t i = 0; i < n; ++b, off = 0) {
+      const uint16_t* base = pool + size_t(blocks[b]) * l.block_stride + size_t(head) * block_size * hd;
+      for (; off < block_size && i < n; ++off, ++i) rows[i] = base + size_t(off) * hd;
+    }
   }
 };
 
@@ -164,7 +181,7 @@ class Model {
   explicit Model(std::shared_ptr<const gguf::File> file) : file_(std::move(file)) {}
   std::shared_ptr<const gguf::File> file_;
   HParams hp_;
-  std::vector<std::unique_ptr<uint8_t[], void (*)(uint8_t*)>> owned_;  // repacked weight data
+  std::vector<HugeBuffer> owned_;  // repacked weight data
 };
 
 // Loads the architecture named by general.architecture (the registry is the only place that

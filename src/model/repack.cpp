@@ -3,8 +3,6 @@
 #include <cstdlib>
 #include <cstring>
 
-#include <sys/mman.h>
-
 #include "core/error.h"
 #include "core/mmap_file.h"
 #include "gguf/gguf.h"
@@ -13,9 +11,7 @@
 
 namespace hearth::model {
 namespace {
-void free_aligned(uint8_t* p) { std::free(p); }
 constexpr size_t kChunkBytes = size_t(8) << 20;  // repack granularity (~8 MiB of source)
-constexpr size_t kHugePage = size_t(2) << 20;
 }  // namespace
 
 uint64_t Model::repack_weights(const kernels::KernelTable& table) {
@@ -36,17 +32,11 @@ uint64_t Model::repack_weights(const kernels::KernelTable& table) {
     total += (size_t(w->ne[1] * w->ne[2]) * w->row_bytes + 63) / 64 * 64;
   }
   if (ws.empty()) return 0;
-  // One arena in 2 MiB pages: decode streams every repacked byte once per token, and with
-  // transparent huge pages (asked for with MADV_HUGEPAGE where the system leaves THP to madvise)
-  // a 600 MB model needs ~300 TLB entries instead of ~150k 4 KiB ones, so the stream is not
-  // broken by page walks (two-dimensional, so twice as deep, in a virtual machine). One arena
-  // rather than one allocation per tensor: rounding each up to 2 MiB would waste ~1 MiB per
-  // tensor. Without THP this is an ordinary allocation.
-  const size_t arena_bytes = (total + kHugePage - 1) / kHugePage * kHugePage;
-  auto* arena = static_cast<uint8_t*>(std::aligned_alloc(kHugePage, arena_bytes));
-  if (!arena) fail("cannot allocate ", arena_bytes, " bytes for the repacked weights");
-  ::madvise(arena, arena_bytes, MADV_HUGEPAGE);
-  owned_.emplace_back(arena, free_aligned);
+  // One arena in 2 MiB pages (core/huge_pages.h: decode streams every repacked byte once per
+  // token). One arena rather than one allocation per tensor: rounding each up to 2 MiB would
+  // waste ~1 MiB per tensor.
+  owned_.emplace_back(total);
+  uint8_t* arena = owned_.back().data();
   const MappedFile* mf = file_->mapping();
   for (size_t i = 0; i < ws.size(); ++i) {
     Weight* w = ws[i];
