@@ -294,9 +294,15 @@ void attention(const ForwardEnv& env, Workspace& ws, const KvView& kv, int layer
   }
   const int64_t rows_max = kQueryTile * group;
   const size_t per_thread = size_t(rows_max) * size_t(max_span + hdk);
-  ws.att.resize(size_t(env.pool->size()));
-  for (auto& a : ws.att)
-    if (a.size() < per_thread) a.resize(per_thread);
+  const size_t n_threads = size_t(env.pool->size());
+  ws.att.resize(n_threads);
+  ws.attn_rows.resize(n_threads);
+  ws.attn_out_rows.resize(n_threads);
+  for (size_t i = 0; i < n_threads; ++i) {
+    if (ws.att[i].size() < per_thread) ws.att[i].resize(per_thread);
+    if (ws.attn_rows[i].size() < size_t(max_span)) ws.attn_rows[i].resize(size_t(max_span));
+    if (ws.attn_out_rows[i].size() < size_t(rows_max)) ws.attn_out_rows[i].resize(size_t(rows_max));
+  }
 
   const kernels::KernelTable& kt = *env.kernels;
   // Tiles differ in cost (a causal tile late in the prompt reads many more keys than an early
@@ -307,8 +313,8 @@ void attention(const ForwardEnv& env, Workspace& ws, const KvView& kv, int layer
   env.pool->run([&](int ith, int) {
     float* const buf = ws.att[size_t(ith)].data();
     uint16_t q16[512];
-    const uint16_t* kp[kKeyBlock];
-    std::vector<float*> orow(static_cast<size_t>(rows_max));
+    std::vector<const uint16_t*>& kp = ws.attn_rows[size_t(ith)];
+    std::vector<float*>& orow = ws.attn_out_rows[size_t(ith)];
     for (int64_t taken; (taken = next.fetch_add(1, std::memory_order_relaxed)) < n_tiles;) {
       const AttnTile& tile = tiles[size_t(n_tiles - 1 - taken)];
       const int32_t seq = batch.seq[size_t(tile.t0)];
@@ -339,15 +345,18 @@ void attention(const ForwardEnv& env, Workspace& ws, const KvView& kv, int layer
       auto first_row = [&](int32_t j0) {
         return std::max<int64_t>(0, int64_t(j0 - p_first)) * group;
       };
+      // One query token (decode): every row sees every key, so each pass is one call over the
+      // whole span (the kernels block it themselves and can prefetch across cache blocks).
+      const int64_t key_block = tile.nq == 1 ? span : kKeyBlock;
+      kv.rows_at(false, layer, seq, lo, span, tile.g, kp.data());  // kp[j - lo]: K row of key j
       if (blocked) {
-        // Pass 1: scores of all rows x blocks of kKeyBlock keys (each K row converted once per
+        // Pass 1: scores of all rows x blocks of key_block keys (each K row converted once per
         // block call); masked entries are computed and then ignored. Scale and soft-cap after.
-        for (int32_t j0 = lo; j0 <= p_last; j0 += int32_t(kKeyBlock)) {
-          const int64_t nk = std::min<int64_t>(kKeyBlock, p_last - j0 + 1);
-          for (int64_t c = 0; c < nk; ++c) kp[c] = kv.k_at(layer, seq, j0 + int32_t(c), tile.g);
+        for (int32_t j0 = lo; j0 <= p_last; j0 += int32_t(key_block)) {
+          const int64_t nk = std::min<int64_t>(key_block, p_last - j0 + 1);
           const int64_t r0 = first_row(j0);
-          kt.attn_scores_f16(qr + r0 * hdk, hdk, rows - r0, kp, nk, hdk, sc + r0 * span + (j0 - lo),
-                             span);
+          kt.attn_scores_f16(qr + r0 * hdk, hdk, rows - r0, kp.data() + (j0 - lo), nk, hdk,
+                             sc + r0 * span + (j0 - lo), span);
         }
         if (p.softcap > 0.0f) {  // otherwise attn_softmax applies the scale
           for (int64_t r = 0; r < rows; ++r) {
@@ -359,7 +368,7 @@ void attention(const ForwardEnv& env, Workspace& ws, const KvView& kv, int layer
       } else {
         // Pass 1 for few rows (decode): one K row at a time for every query row of the tile.
         for (int32_t j = lo; j <= p_last; ++j) {
-          const uint16_t* k = kv.k_at(layer, seq, j, tile.g);
+          const uint16_t* k = kp[size_t(j - lo)];
           for (int64_t r = first_row(j); r < rows; ++r) {
             if (j < row_lo(r)) continue;
             float s = kt.dot_f32_f16(qr + r * hdk, k, hdk);
@@ -384,18 +393,19 @@ void attention(const ForwardEnv& env, Workspace& ws, const KvView& kv, int layer
         orow[r] = out + (t * n_head + h) * hdv;
         std::memset(orow[r], 0, sizeof(float) * size_t(hdv));
       }
+      kv.rows_at(true, layer, seq, lo, span, tile.g, kp.data());  // kp[j - lo]: V row of key j
       if (blocked) {
-        // Pass 2: o_r += sum_j P_rj V_j over blocks of kKeyBlock keys.
-        for (int32_t j0 = lo; j0 <= p_last; j0 += int32_t(kKeyBlock)) {
-          const int64_t nk = std::min<int64_t>(kKeyBlock, p_last - j0 + 1);
-          for (int64_t c = 0; c < nk; ++c) kp[c] = kv.v_at(layer, seq, j0 + int32_t(c), tile.g);
+        // Pass 2: o_r += sum_j P_rj V_j over blocks of key_block keys.
+        for (int32_t j0 = lo; j0 <= p_last; j0 += int32_t(key_block)) {
+          const int64_t nk = std::min<int64_t>(key_block, p_last - j0 + 1);
           const int64_t r0 = first_row(j0);
-          kt.attn_pv_f16(sc + r0 * span + (j0 - lo), span, rows - r0, kp, nk, hdv, orow.data() + r0);
+          kt.attn_pv_f16(sc + r0 * span + (j0 - lo), span, rows - r0, kp.data() + (j0 - lo), nk, hdv,
+                         orow.data() + r0);
         }
       } else {
         // Pass 2 for few rows: o_r += P_rj V_j, one V row at a time.
         for (int32_t j = lo; j <= p_last; ++j) {
-          const uint16_t* v = kv.v_at(layer, seq, j, tile.g);
+          const uint16_t* v = kp[size_t(j - lo)];
           for (int64_t r = first_row(j); r < rows; ++r) {
             if (j < row_lo(r)) continue;
             const float pj = sc[r * span + (j - lo)];

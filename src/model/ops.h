@@ -32,6 +32,8 @@ struct Workspace {
   QuantizedActs acts[4];                 // one per activation type in use
   std::vector<std::vector<float>> att;   // per thread: attention tile scores and queries
   std::vector<AttnTile> attn_tiles;      // attention work items of the current batch
+  std::vector<std::vector<const uint16_t*>> attn_rows;  // per thread: K or V row pointers of a span
+  std::vector<std::vector<float*>> attn_out_rows;       // per thread: output rows of a tile
   std::vector<float> rope_cos, rope_sin; // [n_tokens, n_rot/2]
   const RopeParams* rope_for = nullptr;  // which params rope_cos/sin were built for
   const void* rope_batch = nullptr;

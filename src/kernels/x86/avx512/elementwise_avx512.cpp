@@ -282,8 +282,180 @@ static void scores_rows(const float* q, int64_t ldq, int64_t rows, const float* 
   }
 }
 
+// ---- Few query rows (decode) ----------------------------------------------------------------
+// Decode attends one token: the query rows of a tile are the few heads sharing a KV head (1-8),
+// while the keys are the whole context, streamed once from DRAM. Converting and transposing K/V
+// into f32 blocks (as the kernels above do for prefill) costs more than the products at these
+// row counts, so up to kDirectRows rows use kernels that read the f16 rows directly:
+// - scores: 4 keys x up to 4 rows of 16-lane FMA accumulators over the head dim, then a shuffle
+//   tree folds the 4 accumulators of a row into one 128-bit lane group (no per-key horizontal
+//   sum); rows beyond 4 re-read the same 32-key block from L1.
+// - P·V: up to 2 rows x the head dim (up to 8 zmm per row) accumulated in registers over a block
+//   of 32 keys (one cache block), one broadcast of p per row and key.
+// K/V rows of one KV head sit in separate cache blocks, so the hardware prefetchers restart at
+// every block: rows kAhead keys ahead are prefetched in software while the current ones are used.
+constexpr int64_t kDirectRows = 8;
+constexpr int64_t kDirectKeys = 32;
+constexpr int64_t kAhead = 24;
+
+// Scores of R rows x 4 keys (kr: the 4 rows of K; nv <= 4 of them stored).
+template <int R>
+static HEARTH_AI void scores4(const float* q, int64_t ldq, const uint16_t* const kr[4], int64_t n,
+                              float* s, int64_t lds, int nv) {
+  __m512 a[R][4];
+#pragma GCC unroll 4
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int c = 0; c < 4; ++c) a[r][c] = _mm512_setzero_ps();
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    __m512 kv[4];
+#pragma GCC unroll 4
+    for (int c = 0; c < 4; ++c) kv[c] = load_f16(kr[c] + i);
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) {
+      const __m512 qv = _mm512_loadu_ps(q + r * ldq + i);
+#pragma GCC unroll 4
+      for (int c = 0; c < 4; ++c) a[r][c] = _mm512_fmadd_ps(qv, kv[c], a[r][c]);
+    }
+  }
+  if (i < n) {
+    const __mmask16 m = lanes(n - i);
+    __m512 kv[4];
+#pragma GCC unroll 4
+    for (int c = 0; c < 4; ++c) kv[c] = load_f16(kr[c] + i, m);
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) {
+      const __m512 qv = _mm512_maskz_loadu_ps(m, q + r * ldq + i);
+#pragma GCC unroll 4
+      for (int c = 0; c < 4; ++c) a[r][c] = _mm512_fmadd_ps(qv, kv[c], a[r][c]);
+    }
+  }
+  const __mmask8 sm = __mmask8((1u << nv) - 1u);
+#pragma GCC unroll 4
+  for (int r = 0; r < R; ++r) {
+    // Per 128-bit lane group: [a0+a2, a1+a3, ...] pairs, then [key0, key1, key2, key3] partials,
+    // then the sum over the four lane groups (every group ends up with the totals).
+    const __m512 t01 = _mm512_add_ps(_mm512_unpacklo_ps(a[r][0], a[r][1]), _mm512_unpackhi_ps(a[r][0], a[r][1]));
+    const __m512 t23 = _mm512_add_ps(_mm512_unpacklo_ps(a[r][2], a[r][3]), _mm512_unpackhi_ps(a[r][2], a[r][3]));
+    const __m512d d01 = _mm512_castps_pd(t01), d23 = _mm512_castps_pd(t23);
+    __m512 t = _mm512_add_ps(_mm512_castpd_ps(_mm512_unpacklo_pd(d01, d23)),
+                             _mm512_castpd_ps(_mm512_unpackhi_pd(d01, d23)));
+    t = _mm512_add_ps(t, _mm512_shuffle_f32x4(t, t, _MM_SHUFFLE(1, 0, 3, 2)));
+    t = _mm512_add_ps(t, _mm512_shuffle_f32x4(t, t, _MM_SHUFFLE(2, 3, 0, 1)));
+    _mm_mask_storeu_ps(s + r * lds, sm, _mm512_castps512_ps128(t));
+  }
+}
+
+// Scores of R rows for keys [j0, j1) of k[0..nk); prefetches kAhead keys ahead when asked.
+template <int R>
+static void scores_direct_rows(const float* q, int64_t ldq, const uint16_t* const* k, int64_t j0,
+                               int64_t j1, int64_t nk, int64_t n, float* s, int64_t lds,
+                               bool prefetch) {
+  for (int64_t j = j0; j < j1; j += 4) {
+    const int nv = int(min64(4, j1 - j));
+    if (prefetch && j + kAhead < nk) prefetch_rows(k + j + kAhead, min64(4, nk - j - kAhead), 0, n);
+    const uint16_t* kr[4];
+#pragma GCC unroll 4
+    for (int c = 0; c < 4; ++c) kr[c] = k[j + (c < nv ? c : nv - 1)];
+    scores4<R>(q, ldq, kr, n, s + j, lds, nv);
+  }
+}
+
+static void scores_direct(const float* q, int64_t ldq, int64_t rows, const uint16_t* const* k,
+                          int64_t nk, int64_t n, float* s, int64_t lds) {
+  prefetch_rows(k, min64(kAhead, nk), 0, n);
+  for (int64_t j0 = 0; j0 < nk; j0 += kDirectKeys) {
+    const int64_t j1 = min64(nk, j0 + kDirectKeys);
+    for (int64_t r = 0; r < rows; r += 4) {
+      const float* qr = q + r * ldq;
+      float* sr = s + r * lds;
+      const bool pf = r == 0;
+      switch (min64(4, rows - r)) {
+        case 4: scores_direct_rows<4>(qr, ldq, k, j0, j1, nk, n, sr, lds, pf); break;
+        case 3: scores_direct_rows<3>(qr, ldq, k, j0, j1, nk, n, sr, lds, pf); break;
+        case 2: scores_direct_rows<2>(qr, ldq, k, j0, j1, nk, n, sr, lds, pf); break;
+        default: scores_direct_rows<1>(qr, ldq, k, j0, j1, nk, n, sr, lds, pf); break;
+      }
+    }
+  }
+}
+
+// o[r][d .. d + 16 W) (masked to nd_left dims) += sum_{j in [j0, j1)} p[r][j] v[j] for R rows.
+template <int R, int W>
+static void pv_direct_tile(const float* p, int64_t ldp, const uint16_t* const* v, int64_t j0,
+                           int64_t j1, int64_t nk, int64_t n, float* const* o, int64_t d,
+                           int64_t nd_left, bool prefetch) {
+  __mmask16 m[W];
+#pragma GCC unroll 8
+  for (int w = 0; w < W; ++w) m[w] = lanes(nd_left - 16 * w);
+  __m512 a[R][W];
+#pragma GCC unroll 2
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 8
+    for (int w = 0; w < W; ++w) a[r][w] = _mm512_maskz_loadu_ps(m[w], o[r] + d + 16 * w);
+  const bool full = nd_left >= 16 * W;
+  for (int64_t j = j0; j < j1; ++j) {
+    if (prefetch && j + kAhead < nk) prefetch_rows(v + j + kAhead, 1, 0, n);
+    const uint16_t* vr = v[j] + d;
+    __m512 x[W];
+    if (full) {
+#pragma GCC unroll 8
+      for (int w = 0; w < W; ++w) x[w] = load_f16(vr + 16 * w);
+    } else {
+#pragma GCC unroll 8
+      for (int w = 0; w < W; ++w) x[w] = load_f16(vr + 16 * w, m[w]);
+    }
+#pragma GCC unroll 2
+    for (int r = 0; r < R; ++r) {
+      const __m512 b = _mm512_set1_ps(p[r * ldp + j]);
+#pragma GCC unroll 8
+      for (int w = 0; w < W; ++w) a[r][w] = _mm512_fmadd_ps(b, x[w], a[r][w]);
+    }
+  }
+#pragma GCC unroll 2
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 8
+    for (int w = 0; w < W; ++w) _mm512_mask_storeu_ps(o[r] + d + 16 * w, m[w], a[r][w]);
+}
+
+template <int R>
+static void pv_direct_rows(const float* p, int64_t ldp, const uint16_t* const* v, int64_t j0,
+                           int64_t j1, int64_t nk, int64_t n, float* const* o, bool prefetch) {
+  for (int64_t d = 0; d < n; d += 128) {
+    const int64_t left = n - d;
+    const bool pf = prefetch && d == 0;
+    switch (min64(8, (left + 15) / 16)) {  // zmm per row: every one has >= 1 live dim
+      case 8: pv_direct_tile<R, 8>(p, ldp, v, j0, j1, nk, n, o, d, left, pf); break;
+      case 7: pv_direct_tile<R, 7>(p, ldp, v, j0, j1, nk, n, o, d, left, pf); break;
+      case 6: pv_direct_tile<R, 6>(p, ldp, v, j0, j1, nk, n, o, d, left, pf); break;
+      case 5: pv_direct_tile<R, 5>(p, ldp, v, j0, j1, nk, n, o, d, left, pf); break;
+      case 4: pv_direct_tile<R, 4>(p, ldp, v, j0, j1, nk, n, o, d, left, pf); break;
+      case 3: pv_direct_tile<R, 3>(p, ldp, v, j0, j1, nk, n, o, d, left, pf); break;
+      case 2: pv_direct_tile<R, 2>(p, ldp, v, j0, j1, nk, n, o, d, left, pf); break;
+      default: pv_direct_tile<R, 1>(p, ldp, v, j0, j1, nk, n, o, d, left, pf); break;
+    }
+  }
+}
+
+static void pv_direct(const float* p, int64_t ldp, int64_t rows, const uint16_t* const* v,
+                      int64_t nk, int64_t n, float* const* o) {
+  prefetch_rows(v, min64(kAhead, nk), 0, n);
+  for (int64_t j0 = 0; j0 < nk; j0 += kDirectKeys) {
+    const int64_t j1 = min64(nk, j0 + kDirectKeys);
+    for (int64_t r = 0; r < rows; r += 2) {
+      if (rows - r >= 2) pv_direct_rows<2>(p + r * ldp, ldp, v, j0, j1, nk, n, o + r, r == 0);
+      else pv_direct_rows<1>(p + r * ldp, ldp, v, j0, j1, nk, n, o + r, r == 0);
+    }
+  }
+}
+
 static void attn_scores_f16(const float* q, int64_t ldq, int64_t rows, const uint16_t* const* k,
                             int64_t nk, int64_t n, float* s, int64_t lds) {
+  if (rows <= kDirectRows) {
+    scores_direct(q, ldq, rows, k, nk, n, s, lds);
+    return;
+  }
   alignas(64) float kt[kScoreChunk * 32];
   prefetch_rows(k, min64(32, nk), 0, min64(kScoreChunk, n));
   for (int64_t j0 = 0; j0 < nk; j0 += 32) {
@@ -356,6 +528,10 @@ static void pv_rows(const float* p, int64_t ldp, const float* vb, int64_t nj, fl
 
 static void attn_pv_f16(const float* p, int64_t ldp, int64_t rows, const uint16_t* const* v,
                         int64_t nk, int64_t n, float* const* o) {
+  if (rows <= kDirectRows) {
+    pv_direct(p, ldp, rows, v, nk, n, o);
+    return;
+  }
   alignas(64) float vb[kPvKeys * kPvLd];
   for (int64_t d0 = 0; d0 < n; d0 += kPvChunk) {
     const int64_t nd = min64(kPvChunk, n - d0);
@@ -390,10 +566,10 @@ void register_avx512_elementwise(KernelTable& t) {
   t.axpy_f16 = axpy_f16;
   t.attn_scores_f16 = attn_scores_f16;
   t.attn_pv_f16 = attn_pv_f16;
-  // From 2 query rows (decode of a GQA group of 2) the block kernels beat the per-row loops
-  // here: Qwen3-0.6B-shaped Q4_0, decode after a 512-token prompt, 2 threads, 3 pairs: 55.3 ->
-  // 66.5 tok/s (medians). With AVX2 they lose at 2 rows (60.9 -> 55.9), so AVX2 keeps 4.
-  t.attn_block_rows = 2;
+  // Up to kDirectRows rows the block kernels read f16 directly (decode), so they beat the
+  // per-row dot/axpy loops from one row up. With AVX2 they lose at 2 rows (60.9 -> 55.9 tok/s),
+  // so AVX2 keeps 4.
+  t.attn_block_rows = 1;
   t.rmsnorm = rmsnorm;
   t.swiglu = swiglu;
 }
