@@ -19,6 +19,10 @@ namespace hearth::kernels::x86 {
 // quant_q8_0_repack.cpp: repack / repack_rows / gemm_repacked entries for the types whose
 // 8-row interleaved layout pays off (Q4_0, Q4_1, Q8_0, IQ4_NL, MXFP4).
 void register_avx2_q8_0_repacked(KernelTable& t);
+// The repacked-layout GEMM of `type` (Q4_0, Q4_1, Q8_0, IQ4_NL, MXFP4; else nullptr) with the
+// decode stream prefetched 4 KiB ahead instead of 1 KiB: the AVX-512 table's decode entry
+// (tuned on Zen 5; quant_q8_0_repack.cpp).
+GemmFn avx2_q8_0_repacked_gemm_far(DType type);
 
 namespace {
 

@@ -7,10 +7,11 @@
 // differs. Anonymous namespace only (no weak symbols; see CMakeLists.txt).
 //
 // Work layout (docs/KERNELS.md, "AVX-512: Q8_0-activation family (VNNI)"):
-//  - m_rows == 1 (decode), both layouts: the AVX2 entry the table held before this registration
-//    (saved at registration and called through the pointer): end to end its single stream per
-//    thread decodes faster (Qwen3-0.6B shape, 2 threads, 3 pairs, tok/s: Q8_0 54.5 -> 65.8,
-//    Q4_0 82.7 -> 96.7 with it instead of gemv_rp512; MXFP4 equal);
+//  - m_rows == 1 (decode), both layouts: the AVX2 kernel (the entry the table held before this
+//    registration, saved and called through a pointer; on the repacked layout its variant that
+//    prefetches 4 KiB ahead): end to end its single stream per thread decodes faster (Qwen3-0.6B
+//    shape, 2 threads, 3 pairs, tok/s: Q8_0 54.5 -> 65.8, Q4_0 82.7 -> 96.7 with it instead of
+//    gemv_rp512; MXFP4 equal);
 //  - 2 <= m <= 8 on the repacked layout (small decode batches, MoE experts): a kernel with two
 //    8-row groups per zmm (gemv_rp512);
 //  - larger m (both layouts): per k-panel of kKB chunks (32 elements each) and panel of 32 weight rows, the
@@ -666,7 +667,8 @@ static void set_gemm_rp(KernelTable& t) {
   if (!t.gemm_repacked[int(kType)] || t.repack_rows[int(kType)] != 8 ||
       t.gemm_repacked[int(kType)] == gemm_rp512<T, kType>)
     return;
-  g_avx2_gemm_rp[int(kType)] = t.gemm_repacked[int(kType)];
+  const GemmFn far = avx2_q8_0_repacked_gemm_far(kType);
+  g_avx2_gemm_rp[int(kType)] = far ? far : t.gemm_repacked[int(kType)];
   t.gemm_repacked[int(kType)] = gemm_rp512<T, kType>;
 }
 
