@@ -282,6 +282,37 @@ static void scores_rows(const float* q, int64_t ldq, int64_t rows, const float* 
   }
 }
 
+// P·V micro-kernel steps shared by the prefill (f32 block) and decode (direct f16) tiles:
+// the rows' dims [d, d + 16 W) loaded (masked to nd_left), a[r][w] += p[r][j] * x[w] per key,
+// then stored.
+template <int R, int W>
+static HEARTH_AI void pv_load(float* const* o, int64_t d, int64_t nd_left, __mmask16 (&m)[W], __m512 (&a)[R][W]) {
+#pragma GCC unroll 8
+  for (int w = 0; w < W; ++w) m[w] = lanes(nd_left - 16 * w);
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 8
+    for (int w = 0; w < W; ++w) a[r][w] = _mm512_maskz_loadu_ps(m[w], o[r] + d + 16 * w);
+}
+
+template <int R, int W>
+static HEARTH_AI void pv_fma(__m512 (&a)[R][W], const float* p, int64_t ldp, int64_t j, const __m512 (&x)[W]) {
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) {
+    const __m512 b = _mm512_set1_ps(p[r * ldp + j]);
+#pragma GCC unroll 8
+    for (int w = 0; w < W; ++w) a[r][w] = _mm512_fmadd_ps(b, x[w], a[r][w]);
+  }
+}
+
+template <int R, int W>
+static HEARTH_AI void pv_store(float* const* o, int64_t d, const __mmask16 (&m)[W], const __m512 (&a)[R][W]) {
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 8
+    for (int w = 0; w < W; ++w) _mm512_mask_storeu_ps(o[r] + d + 16 * w, m[w], a[r][w]);
+}
+
 // ---- Few query rows (decode) ----------------------------------------------------------------
 // Decode attends one token: the query rows of a tile are the few heads sharing a KV head (1-8),
 // while the keys are the whole context, streamed once from DRAM. Converting and transposing K/V
@@ -387,13 +418,8 @@ static void pv_direct_tile(const float* p, int64_t ldp, const uint16_t* const* v
                            int64_t j1, int64_t nk, int64_t n, float* const* o, int64_t d,
                            int64_t nd_left, bool prefetch) {
   __mmask16 m[W];
-#pragma GCC unroll 8
-  for (int w = 0; w < W; ++w) m[w] = lanes(nd_left - 16 * w);
   __m512 a[R][W];
-#pragma GCC unroll 2
-  for (int r = 0; r < R; ++r)
-#pragma GCC unroll 8
-    for (int w = 0; w < W; ++w) a[r][w] = _mm512_maskz_loadu_ps(m[w], o[r] + d + 16 * w);
+  pv_load<R, W>(o, d, nd_left, m, a);
   const bool full = nd_left >= 16 * W;
   for (int64_t j = j0; j < j1; ++j) {
     if (prefetch && j + kAhead < nk) prefetch_rows(v + j + kAhead, 1, 0, n);
@@ -406,17 +432,9 @@ static void pv_direct_tile(const float* p, int64_t ldp, const uint16_t* const* v
 #pragma GCC unroll 8
       for (int w = 0; w < W; ++w) x[w] = load_f16(vr + 16 * w, m[w]);
     }
-#pragma GCC unroll 2
-    for (int r = 0; r < R; ++r) {
-      const __m512 b = _mm512_set1_ps(p[r * ldp + j]);
-#pragma GCC unroll 8
-      for (int w = 0; w < W; ++w) a[r][w] = _mm512_fmadd_ps(b, x[w], a[r][w]);
-    }
+    pv_fma<R, W>(a, p, ldp, j, x);
   }
-#pragma GCC unroll 2
-  for (int r = 0; r < R; ++r)
-#pragma GCC unroll 8
-    for (int w = 0; w < W; ++w) _mm512_mask_storeu_ps(o[r] + d + 16 * w, m[w], a[r][w]);
+  pv_store<R, W>(o, d, m, a);
 }
 
 template <int R>
@@ -490,28 +508,15 @@ template <int R, int W>
 static void pv_tile(const float* p, int64_t ldp, const float* vb, int64_t nj, float* const* o,
                     int64_t d, int64_t nd_left) {
   __mmask16 m[W];
-#pragma GCC unroll 4
-  for (int w = 0; w < W; ++w) m[w] = lanes(nd_left - 16 * w);
   __m512 a[R][W];
-#pragma GCC unroll 8
-  for (int r = 0; r < R; ++r)
-#pragma GCC unroll 4
-    for (int w = 0; w < W; ++w) a[r][w] = _mm512_maskz_loadu_ps(m[w], o[r] + d + 16 * w);
+  pv_load<R, W>(o, d, nd_left, m, a);
   for (int64_t j = 0; j < nj; ++j) {
     __m512 v[W];
 #pragma GCC unroll 4
     for (int w = 0; w < W; ++w) v[w] = _mm512_load_ps(vb + j * kPvLd + 16 * w);
-#pragma GCC unroll 8
-    for (int r = 0; r < R; ++r) {
-      const __m512 b = _mm512_set1_ps(p[r * ldp + j]);
-#pragma GCC unroll 4
-      for (int w = 0; w < W; ++w) a[r][w] = _mm512_fmadd_ps(b, v[w], a[r][w]);
-    }
+    pv_fma<R, W>(a, p, ldp, j, v);
   }
-#pragma GCC unroll 8
-  for (int r = 0; r < R; ++r)
-#pragma GCC unroll 4
-    for (int w = 0; w < W; ++w) _mm512_mask_storeu_ps(o[r] + d + 16 * w, m[w], a[r][w]);
+  pv_store<R, W>(o, d, m, a);
 }
 
 template <int R>
