@@ -324,10 +324,12 @@ static HEARTH_AI void pv_store(float* const* o, int64_t d, const __mmask16 (&m)[
 // - P·V: up to 2 rows x the head dim (up to 8 zmm per row) accumulated in registers over a block
 //   of 32 keys (one cache block), one broadcast of p per row and key.
 // K/V rows of one KV head sit in separate cache blocks, so the hardware prefetchers restart at
-// every block: rows kAhead keys ahead are prefetched in software while the current ones are used.
+// every block: rows kAhead keys ahead are prefetched (into L1) while the current ones are used.
+// Qwen3-0.6B Q4_0 decode after 1024 tokens, 2 threads, 4 pairs each: 48 keys (12 KiB of rows at
+// head dim 128) +4% over 24; 64 and 96 no better than 48; prefetching into L2 (T1) 5% slower.
 constexpr int64_t kDirectRows = 8;
 constexpr int64_t kDirectKeys = 32;
-constexpr int64_t kAhead = 24;
+constexpr int64_t kAhead = 48;
 
 // Scores of R rows x 4 keys (kr: the 4 rows of K; nv <= 4 of them stored).
 template <int R>
