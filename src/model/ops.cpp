@@ -248,6 +248,15 @@ namespace {
 constexpr int64_t kQueryTile = 16;
 // Keys per attn_scores_f16 / attn_pv_f16 call (their f32 copies of K/V stay in L1/L2).
 constexpr int64_t kKeyBlock = 64;
+// The per-row loops (decode below the table's attn_block_rows) prefetch the K/V row this many
+// keys ahead: a head's rows are split over cache blocks, where the hardware prefetchers restart
+// (the AVX-512 block kernels do the same internally).
+constexpr int32_t kRowsAhead = 48;
+
+void prefetch_row(const uint16_t* row, int64_t n) {
+  const char* p = reinterpret_cast<const char*>(row);
+  for (int64_t b = 0; b < 2 * n; b += 64) __builtin_prefetch(p + b);
+}
 
 }  // namespace
 
@@ -369,6 +378,7 @@ void attention(const ForwardEnv& env, Workspace& ws, const KvView& kv, int layer
         // Pass 1 for few rows (decode): one K row at a time for every query row of the tile.
         for (int32_t j = lo; j <= p_last; ++j) {
           const uint16_t* k = kp[size_t(j - lo)];
+          if (j + kRowsAhead <= p_last) prefetch_row(kp[size_t(j + kRowsAhead - lo)], hdk);
           for (int64_t r = first_row(j); r < rows; ++r) {
             if (j < row_lo(r)) continue;
             float s = kt.dot_f32_f16(qr + r * hdk, k, hdk);
@@ -406,6 +416,7 @@ void attention(const ForwardEnv& env, Workspace& ws, const KvView& kv, int layer
         // Pass 2 for few rows: o_r += P_rj V_j, one V row at a time.
         for (int32_t j = lo; j <= p_last; ++j) {
           const uint16_t* v = kp[size_t(j - lo)];
+          if (j + kRowsAhead <= p_last) prefetch_row(kp[size_t(j + kRowsAhead - lo)], hdv);
           for (int64_t r = first_row(j); r < rows; ++r) {
             if (j < row_lo(r)) continue;
             const float pj = sc[r * span + (j - lo)];
