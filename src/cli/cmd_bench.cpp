@@ -62,6 +62,7 @@ void bench(const BenchOptions& o) {
   // generation with the bandwidth of the same stretch of time (median of all samples).
   ThreadPool probe_pool(session.threads());
   std::vector<double> bw_samples;
+  uint64_t rss = 0;
   std::vector<double> pp, tg;
   for (int r = 0; r <= o.reps; ++r) {  // repetition 0 warms up (pages in the weights)
     session.reset();
@@ -76,13 +77,17 @@ void bench(const BenchOptions& o) {
     }
     const auto t2 = clock::now();
     if (r == 0) continue;
+    // Peak RSS of the model run, taken before the first probe allocates its buffer (the
+    // repetitions allocate nothing new after the warm-up).
+    if (r == 1) {
+      struct rusage ru {};
+      ::getrusage(RUSAGE_SELF, &ru);
+      rss = uint64_t(ru.ru_maxrss) * 1024;
+    }
     for (double b : read_bandwidth_samples(probe_pool, size_t(512) << 20, 3)) bw_samples.push_back(b);
     pp.push_back(o.n_prompt / secs(t0, t1));
     tg.push_back(o.n_gen / secs(t1, t2));
   }
-  struct rusage ru {};
-  ::getrusage(RUSAGE_SELF, &ru);
-  const uint64_t rss = uint64_t(ru.ru_maxrss) * 1024;
 
   // Bytes one generated token must read: active weights plus the KV cache at the average
   // generation position.
