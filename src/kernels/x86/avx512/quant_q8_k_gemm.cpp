@@ -26,6 +26,7 @@
 #include <cstring>
 
 #include "kernels/x86/avx2/quant_q8_k_repack.h"
+#include "kernels/x86/avx2/quant_q8_k_unpack.h"
 #include "kernels/x86/avx512/quant_q8_k_avx512.h"
 #include "quant/blocks.h"
 
@@ -321,51 +322,23 @@ struct alignas(64) RowLv {
 };
 static_assert(sizeof(RowLv) == 384, "RowLv");
 
-static HEARTH_AI __m256i lu256(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
 static HEARTH_AI void su256(void* p, __m256i v) { _mm256_storeu_si256(static_cast<__m256i*>(p), v); }
 
 static void row_q2_k(const void* blk, RowLv& o) {
   const auto& x = *static_cast<const BlockQ2_K*>(blk);
-  const __m256i m3 = _mm256_set1_epi8(3);
-#pragma GCC unroll 2
-  for (int half = 0; half < 2; ++half) {
-    const __m256i q = lu256(x.qs + 32 * half);
-#pragma GCC unroll 4
-    for (int s = 0; s < 4; ++s) su256(o.u + 32 * (4 * half + s), _mm256_and_si256(_mm256_srli_epi16(q, 2 * s), m3));
-  }
-  const __m128i s8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x.scales));
-  const __m128i m4 = _mm_set1_epi8(0x0F);
-  _mm512_store_si512(o.sc, _mm512_cvtepu8_epi32(_mm_and_si128(s8, m4)));
-  su256(o.mn, _mm256_sub_epi16(_mm256_setzero_si256(), _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(s8, 4), m4))));
+  q2_k_levels(x, o.u);
+  __m128i sc, mn;
+  q2_k_scales(x, &sc, &mn);
+  _mm512_store_si512(o.sc, _mm512_cvtepu8_epi32(sc));
+  su256(o.mn, _mm256_sub_epi16(_mm256_setzero_si256(), _mm256_cvtepu8_epi16(mn)));
   o.d = _cvtsh_ss(x.d);
   o.dm = _cvtsh_ss(x.dmin);
 }
 
 static void row_q3_k(const void* blk, RowLv& o) {
   const auto& x = *static_cast<const BlockQ3_K*>(blk);
-  const __m256i m3 = _mm256_set1_epi8(3), m4b = _mm256_set1_epi8(4);
-  const __m256i h = lu256(x.hmask);
-#pragma GCC unroll 2
-  for (int half = 0; half < 2; ++half) {
-    const __m256i q = lu256(x.qs + 32 * half);
-#pragma GCC unroll 4
-    for (int s = 0; s < 4; ++s) {
-      const int k = 4 * half + s;
-      const __m256i lo = _mm256_and_si256(_mm256_srli_epi16(q, 2 * s), m3);
-      const __m256i hb = k <= 2 ? _mm256_and_si256(_mm256_slli_epi16(h, 2 - k), m4b)
-                                : _mm256_and_si256(_mm256_srli_epi16(h, k - 2), m4b);
-      su256(o.u + 32 * k, _mm256_or_si256(lo, hb));  // u = q + 4
-    }
-  }
-  uint64_t a;
-  uint32_t w;
-  std::memcpy(&a, x.scales, 8);
-  std::memcpy(&w, x.scales + 8, 4);
-  const uint64_t m4 = 0x0F0F0F0F0F0F0F0Full, m2 = 0x03030303u;
-  const uint64_t hi0 = (uint64_t(w) & m2) | ((uint64_t(w >> 2) & m2) << 32);
-  const uint64_t hi1 = (uint64_t(w >> 4) & m2) | ((uint64_t(w >> 6) & m2) << 32);
-  const __m128i s8 = _mm_sub_epi8(
-      _mm_set_epi64x(int64_t(((a >> 4) & m4) | (hi1 << 4)), int64_t((a & m4) | (hi0 << 4))), _mm_set1_epi8(32));
+  q3_k_levels(x, o.u);  // u = q + 4
+  const __m128i s8 = q3_k_scales(x);
   _mm512_store_si512(o.sc, _mm512_cvtepi8_epi32(s8));
   su256(o.mn, _mm256_sub_epi16(_mm256_setzero_si256(), _mm256_slli_epi16(_mm256_cvtepi8_epi16(s8), 2)));
   o.d = _cvtsh_ss(x.d);
@@ -374,24 +347,14 @@ static void row_q3_k(const void* blk, RowLv& o) {
 
 static void row_iq4_xs(const void* blk, RowLv& o) {
   const auto& x = *static_cast<const BlockIq4Xs*>(blk);
-  const __m256i m4 = _mm256_set1_epi8(0x0F);
   // kvalues_iq4nl + 128
-  const __m256i table = _mm256_broadcastsi128_si256(
-      _mm_xor_si128(_mm_setr_epi8(-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113),
-                    _mm_set1_epi8(char(0x80))));
-#pragma GCC unroll 4
-  for (int p = 0; p < 4; ++p) {  // sub-blocks 2p, 2p+1: low nibbles = elements 0-15, high 16-31
-    const __m256i q = lu256(x.qs + 32 * p);
-    const __m256i wlo = _mm256_shuffle_epi8(table, _mm256_and_si256(q, m4));
-    const __m256i whi = _mm256_shuffle_epi8(table, _mm256_and_si256(_mm256_srli_epi16(q, 4), m4));
-    su256(o.u + 64 * p, _mm256_permute2x128_si256(wlo, whi, 0x20));
-    su256(o.u + 64 * p + 32, _mm256_permute2x128_si256(wlo, whi, 0x31));
-  }
-  uint32_t sl;
-  std::memcpy(&sl, x.scales_l, 4);
-  const uint64_t ls = _pdep_u64(sl, 0x0F0F0F0F0F0F0F0Full) | _pdep_u64(x.scales_h, 0x3030303030303030ull);
-  const __m128i s8 = _mm_sub_epi8(_mm_cvtsi64_si128(int64_t(ls)), _mm_set1_epi8(32));  // 8 scales of 32
-  _mm512_store_si512(o.sc, _mm512_cvtepi8_epi32(s8));                                    // sc[0..7] used
+  iq4_xs_levels(x,
+                _mm256_broadcastsi128_si256(_mm_xor_si128(
+                    _mm_setr_epi8(-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113),
+                    _mm_set1_epi8(char(0x80)))),
+                o.u);
+  const __m128i s8 = iq4_xs_scales(x);                 // 8 scales of 32
+  _mm512_store_si512(o.sc, _mm512_cvtepi8_epi32(s8));  // sc[0..7] used
   // mn per 16-element bsums: -128 * scale of its 32-element sub-block
   su256(o.mn, _mm256_sub_epi16(_mm256_setzero_si256(), _mm256_slli_epi16(_mm256_cvtepi8_epi16(_mm_unpacklo_epi8(s8, s8)), 7)));
   o.d = _cvtsh_ss(x.d);
