@@ -9,13 +9,13 @@
 
 namespace hearth {
 
-HugeBuffer::HugeBuffer(size_t bytes) {
+HugeBuffer::HugeBuffer(size_t bytes, const char* what) {
   if (bytes == 0) return;
   const size_t size = (bytes + kHugePage - 1) / kHugePage * kHugePage;
   // Over-map by one huge page and trim both ends, so the kept range is 2 MiB aligned.
   const size_t span = size + kHugePage;
   void* m = ::mmap(nullptr, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (m == MAP_FAILED) fail("cannot allocate ", bytes, " bytes: ", std::strerror(errno));
+  if (m == MAP_FAILED) fail("cannot allocate ", what, " (", bytes, " bytes): ", std::strerror(errno));
   const auto base = reinterpret_cast<uintptr_t>(m);
   const uintptr_t aligned = (base + kHugePage - 1) & ~uintptr_t(kHugePage - 1);
   if (aligned > base) ::munmap(m, aligned - base);

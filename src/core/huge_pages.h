@@ -18,8 +18,9 @@ class HugeBuffer {
   static constexpr size_t kHugePage = size_t(2) << 20;
 
   HugeBuffer() = default;
-  // bytes rounded up to whole 2 MiB pages; fails (hearth::Error) when the mapping fails.
-  explicit HugeBuffer(size_t bytes);
+  // bytes rounded up to whole 2 MiB pages; fails (hearth::Error naming `what`) when the
+  // mapping fails.
+  explicit HugeBuffer(size_t bytes, const char* what = "a buffer");
   ~HugeBuffer();
   HugeBuffer(HugeBuffer&& o) noexcept : p_(o.p_), bytes_(o.bytes_) { o.p_ = nullptr; o.bytes_ = 0; }
   HugeBuffer& operator=(HugeBuffer&& o) noexcept;

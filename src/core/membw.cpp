@@ -4,7 +4,6 @@
 
 #include <emmintrin.h>
 
-#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
@@ -20,7 +19,7 @@ std::vector<double> read_bandwidth_samples(ThreadPool& pool, size_t bytes, int r
   bytes &= ~size_t(4095);
   // In 2 MiB pages like the weights and the KV cache decode streams (core/huge_pages.h), so the
   // probe is not slowed by page walks the engine does not pay.
-  HugeBuffer buf(bytes);
+  HugeBuffer buf(bytes, "the bandwidth probe");
   void* mem = buf.data();
   std::memset(mem, 1, bytes);  // touch every page so reads hit DRAM, not the zero page
   const auto* base = static_cast<const __m128i*>(mem);
@@ -44,12 +43,6 @@ std::vector<double> read_bandwidth_samples(ThreadPool& pool, size_t bytes, int r
     rates.push_back(double(bytes) / sec);
   }
   return rates;
-}
-
-double measure_read_bandwidth(ThreadPool& pool, size_t bytes, int reps) {
-  std::vector<double> rates = read_bandwidth_samples(pool, bytes, reps);
-  std::sort(rates.begin(), rates.end());
-  return rates[rates.size() / 2];
 }
 
 }  // namespace hearth

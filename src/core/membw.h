@@ -11,7 +11,4 @@ class ThreadPool;
 // The rate (bytes/s) of each of `reps` passes of reading `bytes` split over the pool's threads.
 std::vector<double> read_bandwidth_samples(ThreadPool& pool, size_t bytes = size_t(1) << 30, int reps = 5);
 
-// Median of read_bandwidth_samples.
-double measure_read_bandwidth(ThreadPool& pool, size_t bytes = size_t(1) << 30, int reps = 5);
-
 }  // namespace hearth

@@ -39,7 +39,7 @@ KvCache::KvCache(Shape shape, int64_t n_positions, int32_t block_size)
     block_elems_ += size_t(h) * size_t(block_size_) * size_t(shape_.head_dim_v);
   }
   bytes_ = block_elems_ * 2 * size_t(n_blocks);
-  pool_ = HugeBuffer(bytes_);
+  pool_ = HugeBuffer(bytes_, "the KV cache");
   ref_.assign(size_t(n_blocks), 0);
   free_.reserve(size_t(n_blocks));
   for (int64_t b = n_blocks - 1; b >= 0; --b) free_.push_back(int32_t(b));

@@ -111,28 +111,30 @@ struct KvView {
   std::vector<Seq> seqs;  // indexed by Batch::seq
 
   uint16_t* k_at(int layer, int seq, int32_t pos, int head) const {
-    const Layer& l = layers[layer];
-    const int32_t blk = seqs[seq].blocks[pos / block_size];
-    return l.k + size_t(blk) * l.block_stride + (size_t(head) * block_size + pos % block_size) * l.head_dim_k;
+    return row(layers[layer], false, seqs[seq].blocks[pos / block_size], head, pos % block_size);
   }
   uint16_t* v_at(int layer, int seq, int32_t pos, int head) const {
-    const Layer& l = layers[layer];
-    const int32_t blk = seqs[seq].blocks[pos / block_size];
-    return l.v + size_t(blk) * l.block_stride + (size_t(head) * block_size + pos % block_size) * l.head_dim_v;
+    return row(layers[layer], true, seqs[seq].blocks[pos / block_size], head, pos % block_size);
   }
   // rows[i] = the K (or V) row of positions first + i, i < n, walking cache blocks (one divide
   // per call, not per position: decode fills a whole context's rows per head and layer).
   void rows_at(bool values, int layer, int seq, int32_t first, int64_t n, int head,
                const uint16_t** rows) const {
     const Layer& l = layers[layer];
-    const uint16_t* pool = values ? l.v : l.k;
     const size_t hd = size_t(values ? l.head_dim_v : l.head_dim_k);
     const int32_t* blocks = seqs[seq].blocks;
     int32_t b = first / block_size, off = first % block_size;
     for (int64_t i = 0; i < n; ++b, off = 0) {
-      const uint16_t* base = pool + size_t(blocks[b]) * l.block_stride + size_t(head) * block_size * hd;
-      for (; off < block_size && i < n; ++off, ++i) rows[i] = base + size_t(off) * hd;
+      const uint16_t* base = row(l, values, blocks[b], head, off);
+      for (int32_t o = off; o < block_size && i < n; ++o, ++i) rows[i] = base + size_t(o - off) * hd;
     }
+  }
+
+ private:
+  // The K (or V) row of slot `off` of cache block `blk` for KV head `head`.
+  uint16_t* row(const Layer& l, bool values, int32_t blk, int head, int32_t off) const {
+    const size_t hd = size_t(values ? l.head_dim_v : l.head_dim_k);
+    return (values ? l.v : l.k) + size_t(blk) * l.block_stride + (size_t(head) * block_size + size_t(off)) * hd;
   }
 };
 

@@ -35,7 +35,7 @@ uint64_t Model::repack_weights(const kernels::KernelTable& table) {
   // One arena in 2 MiB pages (core/huge_pages.h: decode streams every repacked byte once per
   // token). One arena rather than one allocation per tensor: rounding each up to 2 MiB would
   // waste ~1 MiB per tensor.
-  owned_.emplace_back(total);
+  owned_.emplace_back(total, "the repacked weights");
   uint8_t* arena = owned_.back().data();
   const MappedFile* mf = file_->mapping();
   for (size_t i = 0; i < ws.size(); ++i) {
