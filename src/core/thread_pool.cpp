@@ -16,7 +16,8 @@ inline void cpu_relax() {
 constexpr int kSpinIterations = 1 << 16;  // ~1-5 ms of pause before sleeping
 }  // namespace
 
-ThreadPool::ThreadPool(int n_threads) : n_threads_(n_threads < 1 ? 1 : n_threads) {
+ThreadPool::ThreadPool(int n_threads)
+    : n_threads_(n_threads < 1 ? 1 : n_threads), cursor_(size_t(n_threads_)) {
   for (int i = 1; i < n_threads_; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
 }
 

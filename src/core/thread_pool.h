@@ -39,6 +39,24 @@ class ThreadPool {
     });
   }
 
+  // Runs f(chunk, ith) for chunks 0..n_chunks-1. Thread ith owns a contiguous share of the
+  // chunks and takes them in order (one memory stream, as parallel_for); a thread that is done
+  // then takes the remaining chunks of the others, so a thread that runs slower (a busy sibling
+  // vCPU, a late wake-up) holds nobody at the join.
+  template <typename F>
+  void for_each_chunk(int64_t n_chunks, F&& f) {
+    const int nth = n_threads_;
+    for (int t = 0; t < nth; ++t) cursor_[size_t(t)].next.store(n_chunks * t / nth, std::memory_order_relaxed);
+    run([&](int ith, int) {  // the stores above are published by run's generation bump
+      for (int v = 0; v < nth; ++v) {
+        const int t = (ith + v) % nth;
+        const int64_t end = n_chunks * (t + 1) / nth;
+        for (int64_t c; (c = cursor_[size_t(t)].next.fetch_add(1, std::memory_order_relaxed)) < end;)
+          f(c, ith);
+      }
+    });
+  }
+
  private:
   using RawFn = void (*)(void*, int, int);
   void run_raw(RawFn fn, void* ctx);
@@ -50,6 +68,10 @@ class ThreadPool {
   void* ctx_ = nullptr;
   alignas(64) std::atomic<uint32_t> generation_{0};
   alignas(64) std::atomic<int> pending_{0};
+  struct alignas(64) Cursor {
+    std::atomic<int64_t> next{0};
+  };
+  std::vector<Cursor> cursor_;  // for_each_chunk: next chunk of each thread's share
   std::atomic<bool> stop_{false};
 };
 

@@ -25,21 +25,29 @@ void grow(std::vector<T>& v, size_t n) {
 // per expert) is pure streaming; prefill is dominated by the tokens term.
 constexpr int64_t kRowCost = 2;
 
+// Batches (m tokens) of at most this many tokens cut expert work into kSharesPerThread shares per
+// thread instead of one (as ops::matmul's decode products).
+constexpr int64_t kDynamicTokens = 16;
+constexpr int64_t kSharesPerThread = 8;
+
 // Calls fn(e, r0, r1) for every expert e with tokens and contiguous ranges of its `rows` weight
-// rows (multiples of `tile`), split over the pool so that every thread gets an equal share of
-// Σ_e tiles x (tokens_e + kRowCost): experts with many tokens are split across threads, experts
-// with one token are packed together, and no thread idles while another holds a whole expert.
+// rows (multiples of `tile`), cut into shares of equal Σ_e tiles x (tokens_e + kRowCost): experts
+// with many tokens are split across threads, experts with one token are packed together, and no
+// thread idles while another holds a whole expert. Shares go through ThreadPool::for_each_chunk
+// (each thread its own run of shares first, then what another has left), so in decode a slower
+// core takes fewer.
 template <typename Fn>
 void for_expert_tiles(const ForwardEnv& env, const std::vector<int32_t>& off, int n_expert,
-                      int64_t rows, int64_t tile, Fn&& fn) {
+                      int64_t m, int64_t rows, int64_t tile, Fn&& fn) {
   const int64_t n_tiles = (rows + tile - 1) / tile;
   int64_t total = 0;
   for (int e = 0; e < n_expert; ++e) {
     const int64_t n_e = off[size_t(e) + 1] - off[size_t(e)];
     if (n_e > 0) total += n_tiles * (n_e + kRowCost);
   }
-  env.pool->run([&](int ith, int nth) {
-    const int64_t a = total * ith / nth, b = total * (ith + 1) / nth;
+  const int64_t n_parts = int64_t(env.pool->size()) * (m <= kDynamicTokens ? kSharesPerThread : 1);
+  env.pool->for_each_chunk(n_parts, [&](int64_t part, int) {
+    const int64_t a = total * part / n_parts, b = total * (part + 1) / n_parts;
     int64_t base = 0;
     for (int e = 0; e < n_expert && base < b; ++e) {
       const int64_t n_e = off[size_t(e) + 1] - off[size_t(e)];
@@ -218,7 +226,7 @@ void moe_ffn(Ctx& c, const MoeLayer& l, MoeBuffers& mb, int il, float eps,
   grow(mb.up, size_t(n_rows * n_ff));
   const kernels::GemmFn gemm_gate = gemm_for(env, l.gate_exps), gemm_up = gemm_for(env, l.up_exps);
   const int64_t tile_gu = std::lcm(row_tile(env, l.gate_exps), row_tile(env, l.up_exps));
-  for_expert_tiles(env, mb.off, n_exp, n_ff, tile_gu, [&](int e, int64_t r0, int64_t r1) {
+  for_expert_tiles(env, mb.off, n_exp, m, n_ff, tile_gu, [&](int e, int64_t r0, int64_t r1) {
     const int64_t g0 = mb.off[size_t(e)], n_e = mb.off[size_t(e) + 1] - g0;
     float* yg = mb.gate.data() + g0 * n_ff;
     float* yu = mb.up.data() + g0 * n_ff;
@@ -258,7 +266,7 @@ void moe_ffn(Ctx& c, const MoeLayer& l, MoeBuffers& mb, int il, float eps,
   else env.pool->parallel_for(n_rows, quantize_rows);
   grow(mb.down, size_t(n_rows * n_embd));
   const kernels::GemmFn gemm_down = gemm_for(env, l.down_exps);
-  for_expert_tiles(env, mb.off, n_exp, n_embd, row_tile(env, l.down_exps),
+  for_expert_tiles(env, mb.off, n_exp, m, n_embd, row_tile(env, l.down_exps),
                    [&](int e, int64_t r0, int64_t r1) {
     const int64_t g0 = mb.off[size_t(e)], n_e = mb.off[size_t(e) + 1] - g0;
     gemm_down(n_ff, expert_data(l.down_exps, e), l.down_exps.row_bytes, r0, r1,
