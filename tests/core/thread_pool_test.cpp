@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <thread>
 #include <vector>
 
 #include "core/thread_pool.h"
@@ -30,6 +31,40 @@ TEST(ThreadPool, ParallelForCoversTheRangeOnce) {
     });
     for (auto& s : seen) EXPECT_EQ(s.load(), 1);
   }
+}
+
+TEST(ThreadPool, ForEachChunkRunsEveryChunkOnce) {
+  for (int threads : {1, 2, 3}) {
+    ThreadPool pool(threads);
+    for (int64_t n : {0, 1, 2, 5, 64, 1001}) {
+      std::vector<std::atomic<int>> seen(static_cast<size_t>(n));
+      std::atomic<int> bad_thread{0};
+      pool.for_each_chunk(n, [&](int64_t c, int ith) {
+        if (ith < 0 || ith >= threads) bad_thread++;
+        seen[size_t(c)]++;
+      });
+      EXPECT_EQ(bad_thread.load(), 0);
+      for (auto& s : seen) EXPECT_EQ(s.load(), 1) << threads << " threads, " << n << " chunks";
+    }
+  }
+}
+
+TEST(ThreadPool, ForEachChunkLetsAFreeThreadTakeAnothersChunks) {
+  // Whichever thread takes chunk 0 (thread 0's first) is held there until the other has run
+  // every other chunk, including the rest of thread 0's run: without stealing this would hang.
+  ThreadPool pool(2);
+  constexpr int64_t kChunks = 16;
+  std::atomic<int64_t> done{0};
+  std::vector<int> owner(kChunks, -1);
+  pool.for_each_chunk(kChunks, [&](int64_t c, int ith) {
+    if (c == 0) {
+      while (done.load() < kChunks - 1) std::this_thread::yield();
+    }
+    owner[size_t(c)] = ith;
+    done++;
+  });
+  EXPECT_EQ(done.load(), kChunks);
+  for (int64_t c = 1; c < kChunks; ++c) EXPECT_EQ(owner[size_t(c)], 1 - owner[0]) << "chunk " << c;
 }
 
 TEST(ThreadPool, ManyShortRegionsComplete) {
