@@ -1,5 +1,7 @@
-// Block-pool KV cache. The pool is an anonymous mapping (HugeBuffer), so untouched blocks cost
-// no resident memory until first written.
+// Block-pool KV cache. The pool is an anonymous mapping (HugeBuffer): pages become resident when
+// first written. The layout is head-major (see the constructor), so the first positions already
+// touch every layer's and head's region: with 2 MiB pages most of the pool is resident early,
+// as in llama.cpp, which allocates and clears its whole cache up front.
 #include "engine/kv_cache.h"
 
 #include <algorithm>
@@ -29,14 +31,21 @@ KvCache::KvCache(Shape shape, int64_t n_positions, int32_t block_size)
   if (block_size_ <= 0) fail("KV cache block size must be positive");
   if (n_positions <= 0) fail("KV cache size must be positive");
   const int64_t n_blocks = (n_positions + block_size_ - 1) / block_size_;
-  // One pool, block-major: block b holds every layer's K then V rows of its positions, so a
-  // sequence's pages are touched in order as it grows (with 2 MiB pages RSS follows the used
-  // positions, not 2 MiB per layer) and a copy-on-write copies one contiguous range.
+  if (n_blocks > INT32_MAX) fail("KV cache of ", n_positions, " positions has too many blocks");
+  // Head-major: per layer, K rows [n_head_kv][n_blocks][block_size][head_dim], then V the same.
+  // Decode reads each KV head's rows of the whole context: blocks allocated in order (one
+  // sequence growing) make that one contiguous stream per head, which streams from DRAM ~40%
+  // faster than 8 KiB pieces spread over the pool (Qwen3-0.6B shape, 2 threads, 4096 positions:
+  // 40 vs 28 GB/s). The pool is committed as layers are first written, not as positions grow.
   for (int32_t h : shape_.n_head_kv) {
     k_off_.push_back(block_elems_);
     block_elems_ += size_t(h) * size_t(block_size_) * size_t(shape_.head_dim_k);
     v_off_.push_back(block_elems_);
     block_elems_ += size_t(h) * size_t(block_size_) * size_t(shape_.head_dim_v);
+  }
+  for (size_t l = 0; l < k_off_.size(); ++l) {  // offsets within a block -> within the pool
+    k_off_[l] *= size_t(n_blocks);
+    v_off_[l] *= size_t(n_blocks);
   }
   bytes_ = block_elems_ * 2 * size_t(n_blocks);
   pool_ = HugeBuffer(bytes_, "the KV cache");
@@ -83,7 +92,16 @@ void KvCache::release_block(int32_t b) {
 
 void KvCache::copy_block(int32_t from, int32_t to) {
   uint16_t* base = reinterpret_cast<uint16_t*>(pool_.data());
-  std::memcpy(base + size_t(to) * block_elems_, base + size_t(from) * block_elems_, block_elems_ * 2);
+  const size_t nb = ref_.size();
+  for (size_t l = 0; l < k_off_.size(); ++l) {
+    const size_t hk = size_t(shape_.n_head_kv[l]);
+    for (int values = 0; values < 2; ++values) {
+      const size_t rows = size_t(block_size_) * size_t(values ? shape_.head_dim_v : shape_.head_dim_k);
+      uint16_t* region = base + (values ? v_off_[l] : k_off_[l]);
+      for (size_t h = 0; h < hk; ++h)
+        std::memcpy(region + (h * nb + size_t(to)) * rows, region + (h * nb + size_t(from)) * rows, rows * 2);
+    }
+  }
 }
 
 int32_t KvCache::blocks_needed(int32_t seq, int32_t n) const {
@@ -150,7 +168,7 @@ void KvCache::fill_view(std::span<const int32_t> seqs, model::KvView& view) cons
   for (size_t l = 0; l < k_off_.size(); ++l) {
     view.layers[l].k = base + k_off_[l];
     view.layers[l].v = base + v_off_[l];
-    view.layers[l].block_stride = block_elems_;
+    view.layers[l].pool_blocks = n_blocks();
     view.layers[l].n_head_kv = shape_.n_head_kv[l];
     view.layers[l].head_dim_k = shape_.head_dim_k;
     view.layers[l].head_dim_v = shape_.head_dim_v;

@@ -66,9 +66,9 @@ class KvCache {
   Shape shape_;
   int32_t block_size_;
   uint64_t bytes_ = 0;
-  HugeBuffer pool_;                       // [n_blocks][block_elems_] F16
-  size_t block_elems_ = 0;                 // elements of one block over all layers
-  std::vector<size_t> k_off_, v_off_;      // per layer: offset of its K / V rows in a block
+  HugeBuffer pool_;                       // per layer: K [n_head_kv][n_blocks][block_size][hd], V
+  size_t block_elems_ = 0;                 // elements of one block over all layers and heads
+  std::vector<size_t> k_off_, v_off_;      // per layer: offset of its K / V region in the pool
   std::vector<int32_t> ref_;   // [n_blocks] reference counts
   std::vector<int32_t> free_;  // free block ids (stack)
   std::vector<Seq> seqs_;

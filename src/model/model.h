@@ -93,14 +93,15 @@ struct Batch {
 };
 
 // Where the KV cache lives, as a forward pass sees it (filled by engine::KvCache).
-// Layout per layer: block b's rows at k + b * block_stride, [n_head_kv][block_size][head_dim]
-// F16 (engine::KvCache interleaves all layers' K and V within a block).
+// Layout per layer, F16: K rows [n_head_kv][pool_blocks][block_size][head_dim] from k (V the
+// same from v): one head's rows of consecutive cache blocks are adjacent, so a sequence whose
+// blocks were allocated in order reads each head's keys as one stream (see engine::KvCache).
 struct KvView {
   int32_t block_size = 0;
   struct Layer {
-    uint16_t* k = nullptr;  // this layer's rows in block 0
+    uint16_t* k = nullptr;  // this layer's K rows of head 0, block 0
     uint16_t* v = nullptr;
-    size_t block_stride = 0;  // elements from one block to the next
+    int32_t pool_blocks = 0;  // blocks in the pool (one head's rows of them are contiguous)
     int32_t n_head_kv = 0, head_dim_k = 0, head_dim_v = 0;
   };
   std::vector<Layer> layers;  // [n_layer]
@@ -134,7 +135,8 @@ struct KvView {
   // The K (or V) row of slot `off` of cache block `blk` for KV head `head`.
   uint16_t* row(const Layer& l, bool values, int32_t blk, int head, int32_t off) const {
     const size_t hd = size_t(values ? l.head_dim_v : l.head_dim_k);
-    return (values ? l.v : l.k) + size_t(blk) * l.block_stride + (size_t(head) * block_size + size_t(off)) * hd;
+    const size_t slot = (size_t(head) * size_t(l.pool_blocks) + size_t(blk)) * size_t(block_size) + size_t(off);
+    return (values ? l.v : l.k) + slot * hd;
   }
 };
 
