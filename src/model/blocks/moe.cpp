@@ -129,6 +129,21 @@ void route_token(const MoeLayer& l, const float* logits, float* probs, int32_t* 
     for (int j = 0; j < k; ++j) w[j] *= l.w_scale;
 }
 
+// o = d * w and o += d * w (the product rounded, then the sum: llama.cpp's mul then add), in
+// blocks of 8 the compiler turns into vector code.
+void scale_row(float* __restrict o, const float* __restrict d, float w, int64_t n) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int k = 0; k < 8; ++k) o[i + k] = d[i + k] * w;
+  for (; i < n; ++i) o[i] = d[i] * w;
+}
+void add_scaled_row(float* __restrict o, const float* __restrict d, float w, int64_t n) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int k = 0; k < 8; ++k) o[i + k] = o[i + k] + d[i + k] * w;
+  for (; i < n; ++i) o[i] = o[i] + d[i] * w;
+}
+
 // g [rows] becomes the activation of (g, u) in place.
 void activate(MoeActivation act, const kernels::KernelTable& kt, float* g, const float* u,
               int64_t n) {
@@ -284,6 +299,11 @@ void moe_ffn(Ctx& c, const MoeLayer& l, MoeBuffers& mb, int il, float eps,
         const float* d = mb.down.data() + int64_t(mb.slot_row[size_t(t * k + j)]) * n_embd;
         const float* db = l.down_b.empty() ? nullptr : l.down_b.data() + int64_t(e) * n_embd;
         const float s = l.down_s.empty() ? 1.0f : l.down_s[size_t(e)];
+        if (!db && s == 1.0f) {  // the common case, as branch-free loops (15 -> ~2 us per layer)
+          if (j == 0) scale_row(o, d, w, n_embd);
+          else add_scaled_row(o, d, w, n_embd);
+          continue;
+        }
         for (int64_t i = 0; i < n_embd; ++i) {
           float v = db ? d[i] + db[i] : d[i];
           if (s != 1.0f) v *= s;
