@@ -17,6 +17,7 @@
 #include "engine/kv_cache.h"
 #include "engine/session.h"
 #include "kernels/kernels.h"
+#include "sampling/sampler.h"
 
 namespace hearth::cli {
 namespace {
@@ -34,12 +35,6 @@ double median(std::vector<double> v) {
   return v.empty() ? 0.0 : v[v.size() / 2];
 }
 
-int32_t argmax(const float* x, int64_t n) {
-  int64_t best = 0;
-  for (int64_t i = 1; i < n; ++i)
-    if (x[i] > x[best]) best = i;
-  return int32_t(best);
-}
 
 void bench(const BenchOptions& o) {
   if (o.n_prompt < 1 || o.n_gen < 1 || o.reps < 1) fail("-p, -n and -r must be at least 1");
@@ -49,6 +44,10 @@ void bench(const BenchOptions& o) {
   so.threads = o.threads;
   so.n_ctx = int64_t(o.n_prompt) + o.n_gen + 1;
   engine::Session session(m.model, so);
+  // Greedy sampling as `hearth run --temp 0` does it (its cost per token is part of decode).
+  sampling::Params greedy_params;
+  greedy_params.temperature = 0.0f;
+  sampling::Sampler greedy(greedy_params, int32_t(hp.n_vocab));
   // Prompt of varied ordinary token ids (content does not change the work done).
   std::vector<int32_t> prompt(size_t(o.n_prompt));
   for (int32_t i = 0; i < o.n_prompt; ++i) prompt[size_t(i)] = int32_t((1009 + 7919ll * i) % hp.n_vocab);
@@ -69,11 +68,11 @@ void bench(const BenchOptions& o) {
     const auto t0 = clock::now();
     const std::vector<float>* logits = &session.eval(prompt);
     const auto t1 = clock::now();
-    int32_t next = argmax(logits->data(), hp.n_vocab);
+    int32_t next = greedy.sample(logits->data());
     for (int32_t i = 0; i < o.n_gen; ++i) {
       const int32_t one[1] = {next};
       logits = &session.eval(one);
-      next = argmax(logits->data(), hp.n_vocab);
+      next = greedy.sample(logits->data());
     }
     const auto t2 = clock::now();
     if (r == 0) continue;

@@ -48,7 +48,9 @@ const std::vector<float>& Session::eval(std::span<const int32_t> tokens, bool al
       batch_.add(tokens[off + i], pos0 + int32_t(i), 0, all_logits || off + i + 1 == tokens.size());
     cache_->fill_view(seqs, view_);
     model_->forward(env_, batch_, view_, step_logits_);
-    if (all_logits || off + n == tokens.size())
+    if (off == 0 && n == tokens.size())
+      logits_.swap(step_logits_);  // one batch (every decode step): no copy of n_vocab floats
+    else if (all_logits || off + n == tokens.size())
       logits_.insert(logits_.end(), step_logits_.begin(), step_logits_.end());
   }
   return logits_;

@@ -257,10 +257,47 @@ float Sampler::max_logit() const {
   return m;
 }
 
+int32_t Sampler::finish_greedy(Candidate best) {
+  cand_[0] = best;
+  n_ = 1;
+  sorted_ = true;
+  weight_[0] = 1.0;
+  final_max_ = best.logit;
+  final_temp_ = 1.0;
+  final_total_ = 1.0;
+  has_sample_ = true;
+  return best.id;
+}
+
 int32_t Sampler::sample(const float* logits) {
   if (logits == nullptr) fail("sampling: logits is null");
   has_sample_ = false;
   dist_ready_ = false;
+  const bool penalized = ring_size_ > 0 && (params_.repeat_penalty != 1.0f ||
+                                            params_.frequency_penalty != 0.0f ||
+                                            params_.presence_penalty != 0.0f);
+  if (!(params_.temperature > 0.0f) && bias_.empty() && !penalized) {
+    // Greedy with nothing to change the logits (the default): one pass validates them and finds
+    // the argmax (lowest id on ties), without the candidate array: 101 instead of 287 us per
+    // token for a 151936-token vocabulary (the general path below gives the same token).
+    // The running maximum stays in a register and NaN / +inf only set a flag (the row is
+    // checked again, naming the bad logit, only then): no loop-carried load, no call set-up.
+    float best_l = -kInf;
+    int32_t best = -1;
+    bool bad = false;
+    for (int32_t i = 0; i < n_vocab_; ++i) {
+      const float v = logits[i];
+      bad |= !(v < kInf);  // NaN or +inf
+      if (v > best_l) {
+        best_l = v;
+        best = i;
+      }
+    }
+    if (bad)
+      for (int32_t i = 0; i < n_vocab_; ++i) check_logit(logits[i], i, "sampling");
+    if (best < 0) fail("sampling: every token has logit -inf after logit_bias and penalties");
+    return finish_greedy(Candidate{best, best_l});
+  }
   for (int32_t i = 0; i < n_vocab_; ++i) {
     check_logit(logits[i], i, "sampling");
     cand_[size_t(i)] = Candidate{i, logits[i]};
@@ -283,15 +320,7 @@ int32_t Sampler::sample(const float* logits) {
     for (size_t i = 1; i < n_; ++i) {
       if (cand_[i].logit > cand_[best].logit) best = i;
     }
-    cand_[0] = cand_[best];
-    n_ = 1;
-    sorted_ = true;
-    weight_[0] = 1.0;
-    final_max_ = cand_[0].logit;
-    final_temp_ = 1.0;
-    final_total_ = 1.0;
-    has_sample_ = true;
-    return cand_[0].id;
+    return finish_greedy(cand_[best]);
   }
 
   // 3. top-k: keep the k best in ranks_before order (ties at the cut go to lower ids).

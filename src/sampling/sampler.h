@@ -72,6 +72,8 @@ class Sampler {
   }
 
   void apply_penalties();
+  // Records the greedy choice as the one-candidate distribution; returns its id.
+  int32_t finish_greedy(Candidate best);
   void apply_top_k(size_t k);
   void apply_top_p_sorted(double top_p);
   void apply_top_p_unsorted(double top_p);

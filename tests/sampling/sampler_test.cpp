@@ -513,6 +513,14 @@ TEST(SamplingBadInput, ThrowsOnNanLogitsAllMaskedAndBadTokens) {
   EXPECT_THROW(s.accept(4), Error);
   EXPECT_THROW(s.accept(-1), Error);
 
+  // The same through greedy sampling's one-pass path (no bias, no penalties).
+  Params greedy;
+  greedy.temperature = 0.0f;
+  Sampler g(greedy, 4);
+  EXPECT_NE(error_of([&] { g.sample(nan_row.data()); }).find("logits[2]"), std::string::npos);
+  EXPECT_THROW(g.sample(inf_row.data()), Error);
+  EXPECT_THROW(g.sample(masked.data()), Error);
+
   Params p;
   p.logit_bias = {{0, kNegInf}, {1, kNegInf}};
   Sampler all_banned(p, 2);
