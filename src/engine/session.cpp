@@ -36,8 +36,13 @@ const std::vector<float>& Session::eval(std::span<const int32_t> tokens, bool al
          n_ctx_, " (use a larger --ctx)");
   for (int32_t t : tokens)
     if (t < 0 || t >= n_vocab) fail("token id ", t, " is outside the vocabulary (", n_vocab, ")");
-  logits_.clear();
-  if (all_logits) logits_.reserve(tokens.size() * size_t(n_vocab));
+  // One batch (every decode step) swaps the step's logits in below; clearing logits_ first
+  // would hand forward() an empty buffer to zero-fill again on the next step.
+  const bool one_batch = !tokens.empty() && tokens.size() <= size_t(n_batch_);
+  if (!one_batch) {
+    logits_.clear();
+    if (all_logits) logits_.reserve(tokens.size() * size_t(n_vocab));
+  }
   const int32_t seqs[1] = {seq_};
   for (size_t off = 0; off < tokens.size(); off += size_t(n_batch_)) {
     const size_t n = std::min(tokens.size() - off, size_t(n_batch_));
@@ -48,8 +53,8 @@ const std::vector<float>& Session::eval(std::span<const int32_t> tokens, bool al
       batch_.add(tokens[off + i], pos0 + int32_t(i), 0, all_logits || off + i + 1 == tokens.size());
     cache_->fill_view(seqs, view_);
     model_->forward(env_, batch_, view_, step_logits_);
-    if (off == 0 && n == tokens.size())
-      logits_.swap(step_logits_);  // one batch (every decode step): no copy of n_vocab floats
+    if (one_batch)
+      logits_.swap(step_logits_);  // no copy of n_vocab floats per decode step
     else if (all_logits || off + n == tokens.size())
       logits_.insert(logits_.end(), step_logits_.begin(), step_logits_.end());
   }
