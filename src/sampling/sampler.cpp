@@ -298,16 +298,52 @@ int32_t Sampler::sample(const float* logits) {
     if (best < 0) fail("sampling: every token has logit -inf after logit_bias and penalties");
     return finish_greedy(Candidate{best, best_l});
   }
-  for (int32_t i = 0; i < n_vocab_; ++i) {
-    check_logit(logits[i], i, "sampling");
-    cand_[size_t(i)] = Candidate{i, logits[i]};
+  const bool top_k_first = !bias_.empty() || penalized ? false
+                           : params_.top_k > 0 && size_t(params_.top_k) * kHeapTopKRatio <= size_t(n_vocab_);
+  if (top_k_first) {
+    // Nothing changes the logits before top-k (the default chain): select the k best straight
+    // from the logits in one pass (each logit compared with the worst kept one; ids grow, so a
+    // tie never displaces it, as ranks_before wants), validating on the way, instead of filling
+    // the whole candidate array first. Same survivors, in the same order, as apply_top_k.
+    const size_t k = size_t(params_.top_k);
+    Candidate* h = scratch_.data();
+    bool bad = false;
+    for (size_t i = 0; i < k; ++i) {
+      bad |= !(logits[i] < kInf);
+      h[i] = Candidate{int32_t(i), logits[i]};
+    }
+    std::make_heap(h, h + k, ranks_before);
+    for (int32_t i = int32_t(k); i < n_vocab_; ++i) {
+      const float v = logits[i];
+      bad |= !(v < kInf);  // NaN or +inf
+      if (v > h[0].logit) {
+        std::pop_heap(h, h + k, ranks_before);
+        h[k - 1] = Candidate{i, v};
+        std::push_heap(h, h + k, ranks_before);
+      }
+    }
+    if (bad)
+      for (int32_t i = 0; i < n_vocab_; ++i) check_logit(logits[i], i, "sampling");
+    std::sort(h, h + k, ranks_before);
+    std::copy(h, h + k, cand_.data());
+    n_ = k;
+    sorted_ = true;
+    if (cand_[0].logit == -kInf) fail("sampling: every token has logit -inf after logit_bias and penalties");
+  } else {
+    for (int32_t i = 0; i < n_vocab_; ++i) {
+      check_logit(logits[i], i, "sampling");
+      cand_[size_t(i)] = Candidate{i, logits[i]};
+    }
+    n_ = size_t(n_vocab_);
+    sorted_ = false;
   }
-  n_ = size_t(n_vocab_);
-  sorted_ = false;
 
-  // 1. logit bias, 2. penalties (both index cand_ by id, so they run before any reordering).
-  for (const auto& [token, bias] : bias_) cand_[size_t(token)].logit += bias;
-  apply_penalties();
+  // 1. logit bias, 2. penalties (both index cand_ by id, so they run before any reordering;
+  // neither is active when top_k_first ran).
+  if (!top_k_first) {
+    for (const auto& [token, bias] : bias_) cand_[size_t(token)].logit += bias;
+    apply_penalties();
+  }
 
   const float m = max_logit();
   if (m == -kInf) fail("sampling: every token has logit -inf after logit_bias and penalties");
@@ -324,7 +360,7 @@ int32_t Sampler::sample(const float* logits) {
   }
 
   // 3. top-k: keep the k best in ranks_before order (ties at the cut go to lower ids).
-  if (params_.top_k > 0 && size_t(params_.top_k) < n_) apply_top_k(size_t(params_.top_k));
+  if (!top_k_first && params_.top_k > 0 && size_t(params_.top_k) < n_) apply_top_k(size_t(params_.top_k));
 
   // 4. top-p on softmax(logits) at temperature 1: keep the shortest prefix (in ranks_before order)
   // whose probability mass reaches top_p.

@@ -10,6 +10,7 @@
 #include <numeric>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "core/error.h"
@@ -500,6 +501,48 @@ TEST(SamplingParams, InvalidValuesNameTheField) {
   edge.penalty_last_n = 0;
   edge.logit_bias = {{9, kNegInf}};
   EXPECT_NO_THROW(Sampler(edge, 10));
+}
+
+// With nothing changing the logits before top-k (no bias, no penalties), the sampler selects
+// the top k straight from the logits; forcing the general path with a zero bias must give the
+// same distributions and tokens, ties included.
+TEST(SamplingTopK, DirectSelectionMatchesTheGeneralPath) {
+  std::vector<float> l = random_logits(3000, 5, -4.0f, 4.0f);
+  for (int i = 0; i < 3000; i += 7) l[size_t(i)] = 3.9f;  // the top-40 cut falls inside these ties
+  l[100] = kNegInf;
+  // top_p = 1 and min_p = 0 keep all k, so the ids kept at a tied cut are compared too.
+  for (auto [k, top_p, min_p] : {std::tuple{1, 0.95f, 0.05f}, std::tuple{40, 0.95f, 0.05f},
+                                 std::tuple{40, 1.0f, 0.0f}, std::tuple{150, 1.0f, 0.0f}}) {
+    Params direct;
+    direct.top_k = k;
+    direct.top_p = top_p;
+    direct.min_p = min_p;
+    direct.seed = 9;
+    Params general = direct;
+    general.logit_bias = {{0, 0.0f}};
+    Sampler a(direct, 3000), b(general, 3000);
+    for (int step = 0; step < 20; ++step) {
+      const int32_t ta = a.sample(l.data()), tb = b.sample(l.data());
+      EXPECT_EQ(ta, tb) << "k " << k << " step " << step;
+      const auto da = a.last_distribution(), db = b.last_distribution();
+      ASSERT_EQ(da.size(), db.size());
+      for (size_t i = 0; i < da.size(); ++i) {
+        EXPECT_EQ(da[i].first, db[i].first);
+        EXPECT_EQ(da[i].second, db[i].second);
+      }
+      a.accept(ta);
+      b.accept(tb);
+    }
+  }
+  // Bad rows are still rejected, naming the logit.
+  Sampler s(Params{}, 3000);
+  std::vector<float> bad = l;
+  bad[2500] = kNaN;
+  EXPECT_NE(error_of([&] { s.sample(bad.data()); }).find("logits[2500]"), std::string::npos);
+  bad[2500] = INFINITY;
+  EXPECT_THROW(s.sample(bad.data()), Error);
+  const std::vector<float> masked(3000, kNegInf);
+  EXPECT_THROW(s.sample(masked.data()), Error);
 }
 
 TEST(SamplingBadInput, ThrowsOnNanLogitsAllMaskedAndBadTokens) {
