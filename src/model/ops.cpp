@@ -20,10 +20,7 @@ namespace {
 // fork/join (a few microseconds on a loaded machine) costs more than the work.
 constexpr int64_t kInlineFloats = 8192;
 
-// Matrix products with at most this many activation rows (decode, short verification batches)
-// are bandwidth-bound: their rows are handed out in chunks of weights (see matmul).
-constexpr int64_t kDynamicRows = 16;
-constexpr int64_t kChunksPerThread = 8;
+// Smallest chunk of weights a decode product is cut into (see matmul).
 constexpr int64_t kMinChunkBytes = 64 << 10;
 
 int act_slot(DType t) {
@@ -90,7 +87,7 @@ void matmul(const ForwardEnv& env, std::initializer_list<MatmulOut> outs, const 
               x.rows, jb.y, jb.w->n_out());
   };
   const int nth = env.pool->size();
-  if (x.rows > kDynamicRows || nth == 1) {
+  if (x.rows > kDecodeRows || nth == 1) {
     // Prefill: arithmetic-bound and even, one contiguous share of every product per thread.
     env.pool->run([&](int ith, int nth_) {
       for (size_t j = 0; j < n_jobs; ++j) {
@@ -101,7 +98,7 @@ void matmul(const ForwardEnv& env, std::initializer_list<MatmulOut> outs, const 
     });
   } else {
     // Decode: bandwidth-bound, and the cores of a shared machine do not stream equally fast, so
-    // each product is cut into chunks (up to kChunksPerThread per thread, at least
+    // each product is cut into chunks (up to kDecodeChunksPerThread per thread, at least
     // kMinChunkBytes of weights each) handed out by ThreadPool::for_each_chunk: every thread
     // streams its own run of chunks, then takes what another has left. Small chunks keep the
     // tail short: chunks of equal bytes over all products of the region (~150 KiB for Qwen3-0.6B's
@@ -112,7 +109,7 @@ void matmul(const ForwardEnv& env, std::initializer_list<MatmulOut> outs, const 
       const Job& jb = jobs[j];
       const int64_t tiles = (jb.w->n_out() + jb.tile - 1) / jb.tile;
       const int64_t bytes = jb.w->n_out() * int64_t(jb.w->row_bytes);
-      parts[j] = std::clamp<int64_t>(bytes / kMinChunkBytes, 1, int64_t(nth) * kChunksPerThread);
+      parts[j] = std::clamp<int64_t>(bytes / kMinChunkBytes, 1, int64_t(nth) * kDecodeChunksPerThread);
       parts[j] = std::min(parts[j], tiles);
       first[j + 1] = first[j] + parts[j];
     }

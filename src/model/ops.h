@@ -11,6 +11,12 @@
 
 namespace hearth::model::ops {
 
+// Batches of at most this many tokens (decode, short verification batches) are bandwidth-bound:
+// matmul and the MoE expert products cut their weights into about this many chunks per thread,
+// handed out by ThreadPool::for_each_chunk, instead of one even share per thread.
+constexpr int64_t kDecodeRows = 16;
+constexpr int64_t kDecodeChunksPerThread = 8;
+
 // One unit of attention work: consecutive batch tokens [t0, t0 + nq) of one sequence at
 // consecutive positions, against KV head g (with every query head that shares it).
 struct AttnTile {

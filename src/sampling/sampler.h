@@ -71,7 +71,12 @@ class Sampler {
     return a.logit > b.logit || (a.logit == b.logit && a.id < b.id);
   }
 
+  // A penalty is configured and has accepted tokens to apply to.
+  bool penalties_active() const;
   void apply_penalties();
+  // The k best of n candidates get(i) into h[0, k) as a bounded heap (sampler.cpp).
+  template <typename Get>
+  static void heap_top_k(Candidate* h, size_t k, size_t n, Get&& get);
   // Records the greedy choice as the one-candidate distribution; returns its id.
   int32_t finish_greedy(Candidate best);
   void apply_top_k(size_t k);

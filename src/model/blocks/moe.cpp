@@ -25,17 +25,13 @@ void grow(std::vector<T>& v, size_t n) {
 // per expert) is pure streaming; prefill is dominated by the tokens term.
 constexpr int64_t kRowCost = 2;
 
-// Batches (m tokens) of at most this many tokens cut expert work into kSharesPerThread shares per
-// thread instead of one (as ops::matmul's decode products).
-constexpr int64_t kDynamicTokens = 16;
-constexpr int64_t kSharesPerThread = 8;
-
 // Calls fn(e, r0, r1) for every expert e with tokens and contiguous ranges of its `rows` weight
 // rows (multiples of `tile`), cut into shares of equal Σ_e tiles x (tokens_e + kRowCost): experts
 // with many tokens are split across threads, experts with one token are packed together, and no
 // thread idles while another holds a whole expert. Shares go through ThreadPool::for_each_chunk
-// (each thread its own run of shares first, then what another has left), so in decode a slower
-// core takes fewer.
+// (each thread its own run of shares first, then what another has left); decode-sized batches
+// (ops::kDecodeRows) get ops::kDecodeChunksPerThread shares per thread, so a slower core takes
+// fewer.
 template <typename Fn>
 void for_expert_tiles(const ForwardEnv& env, const std::vector<int32_t>& off, int n_expert,
                       int64_t m, int64_t rows, int64_t tile, Fn&& fn) {
@@ -45,7 +41,7 @@ void for_expert_tiles(const ForwardEnv& env, const std::vector<int32_t>& off, in
     const int64_t n_e = off[size_t(e) + 1] - off[size_t(e)];
     if (n_e > 0) total += n_tiles * (n_e + kRowCost);
   }
-  const int64_t n_parts = int64_t(env.pool->size()) * (m <= kDynamicTokens ? kSharesPerThread : 1);
+  const int64_t n_parts = int64_t(env.pool->size()) * (m <= ops::kDecodeRows ? ops::kDecodeChunksPerThread : 1);
   env.pool->for_each_chunk(n_parts, [&](int64_t part, int) {
     const int64_t a = total * part / n_parts, b = total * (part + 1) / n_parts;
     int64_t base = 0;
