@@ -35,7 +35,6 @@ double median(std::vector<double> v) {
   return v.empty() ? 0.0 : v[v.size() / 2];
 }
 
-
 void bench(const BenchOptions& o) {
   if (o.n_prompt < 1 || o.n_gen < 1 || o.reps < 1) fail("-p, -n and -r must be at least 1");
   LoadedModel m = load_model(o.model, !o.no_repack);

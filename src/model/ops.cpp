@@ -286,8 +286,9 @@ constexpr int64_t kQueryTile = 16;
 // Keys per attn_scores_f16 / attn_pv_f16 call (their f32 copies of K/V stay in L1/L2).
 constexpr int64_t kKeyBlock = 64;
 // The per-row loops (decode below the table's attn_block_rows) prefetch the K/V row this many
-// keys ahead: a head's rows are split over cache blocks, where the hardware prefetchers restart
-// (the AVX-512 block kernels do the same internally).
+// keys ahead: a head's rows are contiguous only across blocks allocated in order (one growing
+// sequence), and the hardware prefetchers restart wherever they are not (the AVX-512 block
+// kernels do the same internally).
 constexpr int32_t kRowsAhead = 48;
 
 void prefetch_row(const uint16_t* row, int64_t n) {

@@ -323,8 +323,10 @@ static HEARTH_AI void pv_store(float* const* o, int64_t d, const __mmask16 (&m)[
 //   sum); rows beyond 4 re-read the same 32-key block from L1.
 // - P·V: up to 2 rows x the head dim (up to 8 zmm per row) accumulated in registers over a block
 //   of 32 keys (one cache block), one broadcast of p per row and key.
-// K/V rows of one KV head sit in separate cache blocks, so the hardware prefetchers restart at
-// every block: rows kAhead keys ahead are prefetched (into L1) while the current ones are used.
+// K/V rows of one KV head are contiguous only across cache blocks allocated in order, and the
+// hardware prefetchers restart where they are not: rows kAhead keys ahead are prefetched (into
+// L1) while the current ones are used (measured before the head-major cache; on it 16-96 keys
+// ahead are equal, docs/KERNELS.md).
 // Qwen3-0.6B Q4_0 decode after 1024 tokens, 2 threads, 4 pairs each: 48 keys (12 KiB of rows at
 // head dim 128) +4% over 24; 64 and 96 no better than 48; prefetching into L2 (T1) 5% slower.
 constexpr int64_t kDirectRows = 8;
