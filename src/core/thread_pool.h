@@ -67,7 +67,11 @@ class ThreadPool {
   RawFn fn_ = nullptr;
   void* ctx_ = nullptr;
   alignas(64) std::atomic<uint32_t> generation_{0};
+  // Threads blocked (or about to block) in generation_.wait: run_raw notifies only when one is.
+  std::atomic<int> sleeping_workers_{0};
   alignas(64) std::atomic<int> pending_{0};
+  // 1 while the caller is blocked (or about to block) in pending_.wait.
+  std::atomic<int> caller_sleeping_{0};
   struct alignas(64) Cursor {
     std::atomic<int64_t> next{0};
   };

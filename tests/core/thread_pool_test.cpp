@@ -2,6 +2,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <thread>
 #include <vector>
 
@@ -72,6 +75,49 @@ TEST(ThreadPool, ManyShortRegionsComplete) {
   std::atomic<int64_t> sum{0};
   for (int r = 0; r < 20000; ++r) pool.run([&](int ith, int) { sum += ith + 1; });
   EXPECT_EQ(sum.load(), 20000 * 3);
+}
+
+// Ends the process with a message if the test body has not finished in time: a lost wake-up
+// would otherwise hang the suite instead of failing it.
+class Watchdog {
+ public:
+  explicit Watchdog(int seconds)
+      : t_([this, seconds] {
+          for (int i = 0; i < seconds * 100 && !done_.load(); ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+          if (!done_.load()) {
+            std::fprintf(stderr, "thread pool test: a region did not finish (lost wake-up)\n");
+            std::_Exit(1);
+          }
+        }) {}
+  ~Watchdog() {
+    done_ = true;
+    t_.join();
+  }
+
+ private:
+  std::atomic<bool> done_{false};
+  std::thread t_;
+};
+
+// Workers spin for a while after a region, then block; the caller blocks too when a worker takes
+// long. Pauses of 0..8 ms around the spin limit (~1-5 ms) cross both paths and their races:
+// every region must still run every thread once and return.
+TEST(ThreadPool, BlockedWorkersAndCallerAreWoken) {
+  Watchdog wd(60);
+  for (int n : {2, 3}) {
+    ThreadPool pool(n);
+    for (int r = 0; r < 60; ++r) {
+      const auto pause = std::chrono::microseconds((r * 137) % 8000);
+      if (r % 2) std::this_thread::sleep_for(pause);  // the workers may be asleep now
+      std::vector<std::atomic<int>> hits(static_cast<size_t>(n));
+      pool.run([&](int ith, int) {
+        if (ith == n - 1 && r % 3 == 0) std::this_thread::sleep_for(pause);  // caller may sleep
+        hits[size_t(ith)]++;
+      });
+      for (auto& h : hits) ASSERT_EQ(h.load(), 1) << "region " << r;
+    }
+  }
 }
 
 }  // namespace
