@@ -97,7 +97,7 @@ void check_pv(const KernelTable& kt, int64_t rows, int64_t nk, int64_t n, std::m
   }
 }
 
-const int64_t kRows[] = {1, 2, 3, 4, 5, 7, 8, 13, 16, 32, 33};
+const int64_t kRows[] = {1, 2, 3, 4, 5, 6, 7, 8, 13, 16, 32, 33};
 const int64_t kKeys[] = {1, 2, 7, 15, 16, 17, 31, 32, 33, 47, 64, 70, 301};
 const int64_t kDims[] = {64, 80, 128, 20, 264};
 

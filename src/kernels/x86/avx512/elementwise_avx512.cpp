@@ -321,8 +321,13 @@ static HEARTH_AI void pv_store(float* const* o, int64_t d, const __mmask16 (&m)[
 // - scores: 4 keys x up to 4 rows of 16-lane FMA accumulators over the head dim, then a shuffle
 //   tree folds the 4 accumulators of a row into one 128-bit lane group (no per-key horizontal
 //   sum); rows beyond 4 re-read the same 32-key block from L1.
-// - P·V: up to 2 rows x the head dim (up to 8 zmm per row) accumulated in registers over a block
-//   of 32 keys (one cache block), one broadcast of p per row and key.
+// - P·V: accumulators in registers over a block of 32 keys, one broadcast of p per row and key:
+//   1-2 rows x the head dim (up to 8 zmm per row); 3-4 rows x 64 dims, 5-8 rows x 32 dims per
+//   pass over the block (later passes read it from L1), so a V row is converted once per pass
+//   for all rows: cached, per key at head dim 128, 8 rows 49 -> 41 cycles, 6 rows 37 -> 31,
+//   4 rows 27 -> 22 against pairs of rows over the whole head. (Scores of 5-8 rows as 2 keys x
+//   all rows, converting each K row once instead of twice, measured no faster than two 4-row
+//   passes: ~50 cycles per key at 8 rows, bound by the 64 FMAs and the sum trees.)
 // K/V rows of one KV head are contiguous only across cache blocks allocated in order, and the
 // hardware prefetchers restart where they are not: rows kAhead keys ahead are prefetched (into
 // L1) while the current ones are used (measured before the head-major cache; on it 16-96 keys
@@ -332,6 +337,20 @@ static HEARTH_AI void pv_store(float* const* o, int64_t d, const __mmask16 (&m)[
 constexpr int64_t kDirectRows = 8;
 constexpr int64_t kDirectKeys = 32;
 constexpr int64_t kAhead = 48;
+
+// [sum(a0), sum(a1), sum(a2), sum(a3)] of four 16-lane accumulators: per 128-bit lane group
+// [a0+a2, a1+a3, ...] pairs, then [a0, a1, a2, a3] partials, then the sum over the four lane
+// groups (every group ends up with the totals; the low one is returned).
+static HEARTH_AI __m128 sum4(__m512 a0, __m512 a1, __m512 a2, __m512 a3) {
+  const __m512 t01 = _mm512_add_ps(_mm512_unpacklo_ps(a0, a1), _mm512_unpackhi_ps(a0, a1));
+  const __m512 t23 = _mm512_add_ps(_mm512_unpacklo_ps(a2, a3), _mm512_unpackhi_ps(a2, a3));
+  const __m512d d01 = _mm512_castps_pd(t01), d23 = _mm512_castps_pd(t23);
+  __m512 t = _mm512_add_ps(_mm512_castpd_ps(_mm512_unpacklo_pd(d01, d23)),
+                           _mm512_castpd_ps(_mm512_unpackhi_pd(d01, d23)));
+  t = _mm512_add_ps(t, _mm512_shuffle_f32x4(t, t, _MM_SHUFFLE(1, 0, 3, 2)));
+  t = _mm512_add_ps(t, _mm512_shuffle_f32x4(t, t, _MM_SHUFFLE(2, 3, 0, 1)));
+  return _mm512_castps512_ps128(t);
+}
 
 // Scores of R rows x 4 keys (kr: the 4 rows of K; nv <= 4 of them stored).
 template <int R>
@@ -368,18 +387,8 @@ static HEARTH_AI void scores4(const float* q, int64_t ldq, const uint16_t* const
   }
   const __mmask8 sm = __mmask8((1u << nv) - 1u);
 #pragma GCC unroll 4
-  for (int r = 0; r < R; ++r) {
-    // Per 128-bit lane group: [a0+a2, a1+a3, ...] pairs, then [key0, key1, key2, key3] partials,
-    // then the sum over the four lane groups (every group ends up with the totals).
-    const __m512 t01 = _mm512_add_ps(_mm512_unpacklo_ps(a[r][0], a[r][1]), _mm512_unpackhi_ps(a[r][0], a[r][1]));
-    const __m512 t23 = _mm512_add_ps(_mm512_unpacklo_ps(a[r][2], a[r][3]), _mm512_unpackhi_ps(a[r][2], a[r][3]));
-    const __m512d d01 = _mm512_castps_pd(t01), d23 = _mm512_castps_pd(t23);
-    __m512 t = _mm512_add_ps(_mm512_castpd_ps(_mm512_unpacklo_pd(d01, d23)),
-                             _mm512_castpd_ps(_mm512_unpackhi_pd(d01, d23)));
-    t = _mm512_add_ps(t, _mm512_shuffle_f32x4(t, t, _MM_SHUFFLE(1, 0, 3, 2)));
-    t = _mm512_add_ps(t, _mm512_shuffle_f32x4(t, t, _MM_SHUFFLE(2, 3, 0, 1)));
-    _mm_mask_storeu_ps(s + r * lds, sm, _mm512_castps512_ps128(t));
-  }
+  for (int r = 0; r < R; ++r)
+    _mm_mask_storeu_ps(s + r * lds, sm, sum4(a[r][0], a[r][1], a[r][2], a[r][3]));
 }
 
 // Scores of R rows for keys [j0, j1) of k[0..nk); prefetches kAhead keys ahead when asked.
@@ -460,14 +469,38 @@ static void pv_direct_rows(const float* p, int64_t ldp, const uint16_t* const* v
   }
 }
 
+// All R (3..8) rows at once over dims in chunks of 16 W (R x W <= 16 accumulators: W = 4 up to 4
+// rows, 2 up to 8), so each V row is converted once per chunk for every row instead of once per
+// pair of rows over the whole head; the chunks after the first re-read the 32-key block from L1.
+template <int R, int W>
+static void pv_direct_cols(const float* p, int64_t ldp, const uint16_t* const* v, int64_t j0,
+                           int64_t j1, int64_t nk, int64_t n, float* const* o) {
+  for (int64_t d = 0; d < n; d += 16 * W) {
+    const int64_t left = n - d;
+    const bool pf = d == 0;
+    switch (min64(W, (left + 15) / 16)) {  // zmm per row: every one has >= 1 live dim
+      case 4: if constexpr (W >= 4) pv_direct_tile<R, 4>(p, ldp, v, j0, j1, nk, n, o, d, left, pf); break;
+      case 3: if constexpr (W >= 3) pv_direct_tile<R, 3>(p, ldp, v, j0, j1, nk, n, o, d, left, pf); break;
+      case 2: pv_direct_tile<R, 2>(p, ldp, v, j0, j1, nk, n, o, d, left, pf); break;
+      default: pv_direct_tile<R, 1>(p, ldp, v, j0, j1, nk, n, o, d, left, pf); break;
+    }
+  }
+}
+
 static void pv_direct(const float* p, int64_t ldp, int64_t rows, const uint16_t* const* v,
                       int64_t nk, int64_t n, float* const* o) {
   prefetch_rows(v, min64(kAhead, nk), 0, n);
   for (int64_t j0 = 0; j0 < nk; j0 += kDirectKeys) {
     const int64_t j1 = min64(nk, j0 + kDirectKeys);
-    for (int64_t r = 0; r < rows; r += 2) {
-      if (rows - r >= 2) pv_direct_rows<2>(p + r * ldp, ldp, v, j0, j1, nk, n, o + r, r == 0);
-      else pv_direct_rows<1>(p + r * ldp, ldp, v, j0, j1, nk, n, o + r, r == 0);
+    switch (rows) {
+      case 1: pv_direct_rows<1>(p, ldp, v, j0, j1, nk, n, o, true); break;
+      case 2: pv_direct_rows<2>(p, ldp, v, j0, j1, nk, n, o, true); break;
+      case 3: pv_direct_cols<3, 4>(p, ldp, v, j0, j1, nk, n, o); break;
+      case 4: pv_direct_cols<4, 4>(p, ldp, v, j0, j1, nk, n, o); break;
+      case 5: pv_direct_cols<5, 2>(p, ldp, v, j0, j1, nk, n, o); break;
+      case 6: pv_direct_cols<6, 2>(p, ldp, v, j0, j1, nk, n, o); break;
+      case 7: pv_direct_cols<7, 2>(p, ldp, v, j0, j1, nk, n, o); break;
+      default: pv_direct_cols<8, 2>(p, ldp, v, j0, j1, nk, n, o); break;
     }
   }
 }
