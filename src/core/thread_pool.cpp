@@ -4,10 +4,9 @@
 // Notifications are issued only when a thread is actually blocked: libstdc++ 12's
 // atomic::notify_* made a FUTEX_WAKE system call on every region here even with nobody
 // waiting (strace: two per region, ~38000 in a 130-token bench run). A thread announces itself
-// in a counter before it blocks; the announcement and the notifier's check are both sequentially
-// consistent read-modify-write / load pairs around the value change, so either the notifier sees
-// the sleeper or the sleeper sees the new value and does not block (std::atomic::wait re-checks
-// the value before blocking and returns when it differs).
+// in a counter or flag before it blocks, and the notifier checks it after changing the value,
+// all sequentially consistent: either the notifier sees the sleeper, or the sleeper's wait sees
+// the new value and does not block (std::atomic::wait re-checks the value before blocking).
 #include "core/thread_pool.h"
 
 #if defined(__x86_64__)
