@@ -3,11 +3,12 @@
 //
 // Notifications are issued only when a thread is actually blocked: with libstdc++ 12,
 // atomic::notify_* made a FUTEX_WAKE system call on every region while another pool's worker
-// slept in an atomic wait, as `hearth bench`'s bandwidth-probe pool does (strace: two per region,
-// ~38000 in a 130-token bench run; `hearth run` and `serve` had none per region). A thread announces itself
-// in a counter or flag before it blocks, and the notifier checks it after changing the value,
-// all sequentially consistent: either the notifier sees the sleeper, or the sleeper's wait sees
-// the new value and does not block (std::atomic::wait re-checks the value before blocking).
+// slept in an atomic wait, as `hearth bench`'s bandwidth-probe pool does (strace: two per
+// region, ~38000 in a 130-token bench run; `hearth run` and `serve` had none per region).
+// A thread announces itself in a counter or flag before it blocks, and the notifier checks it
+// after changing the value, all sequentially consistent: either the notifier sees the sleeper,
+// or the sleeper's wait sees the new value and does not block (std::atomic::wait re-checks the
+// value before blocking).
 #include "core/thread_pool.h"
 
 #if defined(__x86_64__)

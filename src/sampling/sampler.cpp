@@ -127,14 +127,14 @@ void Sampler::accept(int32_t token) {
   ring_pos_ = (ring_pos_ + 1) % ring_.size();
 }
 
-// llama.cpp's penalties sampler: for each distinct token in the window (count c > 0), first the
-// repetition penalty (divide a positive logit, multiply a non-positive one), then
-// logit -= c * frequency + presence. Float arithmetic in llama.cpp's order.
 bool Sampler::penalties_active() const {
   return ring_size_ > 0 && (params_.repeat_penalty != 1.0f || params_.frequency_penalty != 0.0f ||
                             params_.presence_penalty != 0.0f);
 }
 
+// llama.cpp's penalties sampler: for each distinct token in the window (count c > 0), first the
+// repetition penalty (divide a positive logit, multiply a non-positive one), then
+// logit -= c * frequency + presence. Float arithmetic in llama.cpp's order.
 void Sampler::apply_penalties() {
   const float rep = params_.repeat_penalty;
   const float freq = params_.frequency_penalty;
@@ -161,8 +161,6 @@ void Sampler::apply_penalties() {
   }
 }
 
-// Keeps the k best candidates in ranks_before order. For small k a bounded heap costs one
-// comparison per token for most of the vocabulary; for large k nth_element is cheaper.
 // The k best of n candidates get(0..n-1) into h[0, k), in heap order: with ranks_before as the
 // heap's less-than, h[0] is the worst kept candidate, and each candidate costs one comparison
 // with it unless it ranks better.
@@ -180,6 +178,8 @@ void Sampler::heap_top_k(Candidate* h, size_t k, size_t n, Get&& get) {
   }
 }
 
+// Keeps the k best candidates in ranks_before order. For small k a bounded heap costs one
+// comparison per token for most of the vocabulary; for large k nth_element is cheaper.
 void Sampler::apply_top_k(size_t k) {
   Candidate* c = cand_.data();
   if (k * kHeapTopKRatio > n_) {

@@ -324,8 +324,8 @@ static HEARTH_AI void pv_store(float* const* o, int64_t d, const __mmask16 (&m)[
 // - P·V: accumulators in registers over a block of 32 keys, one broadcast of p per row and key:
 //   1-2 rows x the head dim (up to 8 zmm per row); 3-4 rows x 64 dims, 5-8 rows x 32 dims per
 //   pass over the block (later passes read it from L1), so a V row is converted once per pass
-//   for all rows: cached, per key at head dim 128, 8 rows 49 -> 41 cycles, 6 rows 37 -> 31,
-//   4 rows 27 -> 22 against pairs of rows over the whole head. (Scores of 5-8 rows as 2 keys x
+//   for all rows: cached, per key at head dim 128, 8 rows 48-49 -> 41-43 cycles, 6 rows 37 ->
+//   31, 4 rows 26-27 -> 21-22 against pairs of rows over the whole head (docs/KERNELS.md). (Scores of 5-8 rows as 2 keys x
 //   all rows, converting each K row once instead of twice, measured no faster than two 4-row
 //   passes: ~50 cycles per key at 8 rows, bound by the 64 FMAs and the sum trees.)
 // K/V rows of one KV head are contiguous only across cache blocks allocated in order, and the
