@@ -105,6 +105,7 @@ TEST(Avx512Q8KFamily, RepackedGemmExtremeActivations) {
   for (DType t : kRepackedTypes) {
     if (!k->gemm_repacked[int(t)] || k->repack_rows[int(t)] != 8) continue;
     check_repacked(k, t, 1024, 16, 0, 16, 9, rng, 3);  // all |a| = 127/128: largest int32 sums
+    check_repacked(k, t, 1024, 16, 0, 16, 1, rng, 3);  // the same through the decode GEMV
   }
 }
 

@@ -1,5 +1,6 @@
 // AVX-512 VNNI blocked GEMM for the repacked (8-row interleaved, quant_q8_k_repack.h) Q4_K, Q5_K
-// and Q6_K layouts x Q8_K activations (prefill). Static functions only (see CMakeLists.txt).
+// and Q6_K layouts x Q8_K activations (prefill), and their decode GEMVs (below the GEMM). Static
+// functions only (see CMakeLists.txt).
 //
 // Scheme (the AVX2 PanelBlock GEMM of avx2/quant_q8_k_gemm.cpp, widened and moved to VNNI):
 // two repacked 8-row groups (16 weight rows) are unpacked once per cache block into Panel16:
@@ -24,6 +25,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <type_traits>
 
 #include "kernels/x86/avx2/quant_q8_k_repack.h"
 #include "kernels/x86/avx2/quant_q8_k_unpack.h"
@@ -51,7 +53,7 @@ struct alignas(64) Panel16 {
 static_assert(sizeof(Panel16) == 5760, "Panel16 layout");
 
 constexpr int64_t kMinRows = 4;        // activation rows from which the panel path pays off
-constexpr int64_t kMinRowsNoGemv = 2;  // the same for Q5_K / Q6_K (AVX2 row kernels below)
+constexpr int64_t kMinRowsNoGemv = 2;  // the same for Q5_K / Q6_K (GEMV below only at m = 1)
 constexpr int64_t kKChunk = 4;         // super-blocks of a panel unpacked at a time (~23 KiB, L1)
 constexpr int64_t kMBlockBytes = 896 << 10;  // activation rows per cache block (L2)
 constexpr int kTileC = 8;              // activation rows per micro-kernel call
@@ -456,14 +458,28 @@ static void gemm_panels(PanelFn unpack, const MicroFn* micros, RepackFn repack, 
 
 
 // ---------------------------------------------------------------------------------------------
-// GEMV / few activation rows (m < kMinRows), Q4_K only: the weights are unpacked in registers as
-// they stream by (no panel), C <= 3 activation rows share each weight load, software prefetch a
-// few super-blocks ahead. (Q5_K / Q6_K keep the AVX2 row kernels: a 16-row version reading two
-// groups at once was faster L3-hot but ~20% slower from DRAM with 2 threads; a one-group Q6_K
-// version, zmm = ql parts 0 and 1 of a step, was 1.4x faster L3-hot and ~1.2x with 1 thread from
-// DRAM, but ~15% slower from DRAM with 2 threads: not kept.)
+// GEMV / few activation rows (Q4_K: m < kMinRows; Q5_K, Q6_K: m = 1): the weights are unpacked
+// in registers as they stream by (no panel), C <= 3 activation rows share each weight load, one
+// 8-row group per pass (one read stream per thread), software prefetch a few super-blocks ahead.
+// The prefetch distance decides the DRAM rate with 2 threads: an earlier one-group Q6_K kernel
+// prefetching 2 blocks ahead was ~15% slower than the AVX2 row kernel; at 4 blocks this one is
+// ~1.3x faster (docs/KERNELS.md). Distances measured on a 2048 x 151936 product (an output
+// head) through ops::matmul, 2 threads, two distances alternating in one process:
+// Q4_K (1152 B per group block): 6 blocks (6.75 KiB); 2 blocks were 5-8% slower (58.6 -> 63.2,
+// 65.6 -> 71.5 GB/s), 3 and 4 between, 8 and 12 1-5% slower than 6.
+constexpr int kPrefetchBlocks = 6;
+// Q6_K (1680 B): 4 blocks (6.6 KiB); 2 blocks were 7-8% slower, 3 1-4%, 6 5-6%, 8 7-8%.
+constexpr int kPrefetchBlocksQ6 = 4;
+// Q5_K (1408 B): 3 blocks (4.1 KiB); 2-4 within 1-2% of each other, 5 and 6 3-6% slower.
+constexpr int kPrefetchBlocksQ5 = 3;
 
-constexpr int kPrefetchBlocks = 2;
+// Bit `bit` of every byte of h moved to bit 4 (other bits: garbage, masked by the caller). The
+// 16-bit shifts move bits across the byte boundary only into positions other than 4.
+static HEARTH_AI __m512i bit_to_4(__m512i h, int bit) {
+  if (bit < 4) return _mm512_slli_epi16(h, 4 - bit);
+  if (bit == 4) return h;
+  return _mm512_srli_epi16(h, bit - 4);
+}
 
 static HEARTH_AI void prefetch_bytes(const void* p, int bytes) {
   const char* c = static_cast<const char*>(p);
@@ -485,18 +501,23 @@ static HEARTH_AI void double_acts(const BlockQ8_K* a, int64_t nb, uint8_t* dst) 
     }
 }
 
-template <int C>
-static void group1_q4_k(int64_t nb, const BlockQ4_Kx8* x, const BlockQ8_K* const* a, const uint8_t* const* ad,
-                        float* out, int64_t ldo) {
-  const __m512i m4 = _mm512_set1_epi8(0x0F);
+// Q5_K (Block = BlockQ5_Kx8) is the same kernel plus the 5th bits: qh of steps l4, l4 + 1 are
+// the 64 contiguous bytes at qh + 32 * l4, matching the zmm's halves, and bit 2ch (low nibbles)
+// / 2ch + 1 (high nibbles) of each byte becomes the level's bit 4 (levels <= 31).
+template <class Block, int C>
+static void group1_q45_k(int64_t nb, const Block* x, const BlockQ8_K* const* a, const uint8_t* const* ad,
+                         float* out, int64_t ldo) {
+  constexpr bool kQ5 = std::is_same_v<Block, BlockQ5_Kx8>;
+  constexpr int kAhead = kQ5 ? kPrefetchBlocksQ5 : kPrefetchBlocks;
+  const __m512i m4 = _mm512_set1_epi8(0x0F), m10 = _mm512_set1_epi8(0x10);
   const __m512i m6 = _mm512_set1_epi32(0x3F3F3F3F), m4d = _mm512_set1_epi32(0x0F0F0F0F),
                 m2 = _mm512_set1_epi32(0x30303030), ff = _mm512_set1_epi32(0xFF), lo16 = _mm512_set1_epi32(0x00FF00FF);
   __m512 acc[C], accm[C];
 #pragma GCC unroll 4
   for (int c = 0; c < C; ++c) acc[c] = _mm512_setzero_ps(), accm[c] = _mm512_setzero_ps();
   for (int64_t b = 0; b < nb; ++b) {
-    const BlockQ4_Kx8& X = x[b];
-    prefetch_bytes(&x[b + kPrefetchBlocks], int(sizeof(BlockQ4_Kx8)));
+    const Block& X = x[b];
+    prefetch_bytes(&x[b + kAhead], int(sizeof(Block)));
     // scales of the 8 rows, duplicated into both halves
     const __m512i sa = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(X.scales)));
     const __m512i sb = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(X.scales + 32)));
@@ -535,7 +556,16 @@ static void group1_q4_k(int64_t nb, const BlockQ4_Kx8* x, const BlockQ8_K* const
 #pragma GCC unroll 4
         for (int l2 = 0; l2 < 4; ++l2) {  // steps l4 = 2 * l2, 2 * l2 + 1
           const __m512i w = _mm512_loadu_si512(X.qs + (8 * ch + 2 * l2) * 32);
-          const __m512i lo = _mm512_and_si512(w, m4), hi = _mm512_and_si512(_mm512_srli_epi16(w, 4), m4);
+          __m512i lo, hi;
+          if constexpr (kQ5) {
+            // 0xEA: (A & B) | C
+            const __m512i h = _mm512_loadu_si512(X.qh + 64 * l2);
+            lo = _mm512_ternarylogic_epi32(w, m4, _mm512_and_si512(bit_to_4(h, 2 * ch), m10), 0xEA);
+            hi = _mm512_ternarylogic_epi32(_mm512_srli_epi16(w, 4), m4, _mm512_and_si512(bit_to_4(h, 2 * ch + 1), m10), 0xEA);
+          } else {
+            lo = _mm512_and_si512(w, m4);
+            hi = _mm512_and_si512(_mm512_srli_epi16(w, 4), m4);
+          }
           // elements 64ch + 8 l2 .. +7 (pair index 16ch + 2 l2... in 8-byte units: (64ch + 8 l2) / 8)
           slo = _mm512_dpbusd_epi32(slo, lo, _mm512_load_si512(yd + (8 * ch + l2) * 64));
           shi = _mm512_dpbusd_epi32(shi, hi, _mm512_load_si512(yd + (8 * ch + 4 + l2) * 64));
@@ -559,6 +589,109 @@ static void group1_q4_k(int64_t nb, const BlockQ4_Kx8* x, const BlockQ8_K* const
 }
 
 
+// Q6_K, one 8-row group per pass as for Q4_K: a zmm holds ql parts 0 and 1 of step s (the 64
+// contiguous bytes of the step), the step's qh duplicated into both halves and shifted per half
+// (vpsllvw / vpsrlvw: part 0 takes qh bits 0-1 / 4-5, part 1 bits 2-3 / 6-7), so
+//   ua = [g0 | g1] = (ql & 15) | (qh << {4 | 2} & 0x30),
+//   ub = [g2 | g3] = (ql >> 4 & 15) | (qh >> {0 | 2} & 0x30)
+// are the unsigned levels u = q + 32 of element groups g (elements 32g + 4 l4 .. +3 of the half
+// n) and vpdpbusd takes them against doubled activations [group g x 8 | group g + 1 x 8]
+// (double_acts_q6). Sub-block of group g at step l4: j = 8n + 2g + (l4 >= 4); the int32 sums of
+// 4 steps (<= 4 * 4 * 63 * 128) are multiplied by their sub-block's scale per row, and
+// -32 * sum_j sc_j * bsums_j removes the offset, as in the AVX2 row kernel.
+static HEARTH_AI void double_acts_q6(const BlockQ8_K* a, int64_t nb, uint8_t* dst) {
+  for (int64_t b = 0; b < nb; ++b)
+#pragma GCC unroll 16
+    for (int st = 0; st < 16; ++st) {
+      const int n = st / 8, l4 = st % 8;
+#pragma GCC unroll 2
+      for (int pi = 0; pi < 2; ++pi) {
+        const int8_t* y = a[b].qs + 128 * n + 64 * pi + 4 * l4;
+        int32_t lo, hi;
+        std::memcpy(&lo, y, 4);
+        std::memcpy(&hi, y + 32, 4);
+        const __m512i v = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi32(lo)), _mm256_set1_epi32(hi), 1);
+        _mm512_store_si512(dst + ((b * 16 + st) * 2 + pi) * 64, v);
+      }
+    }
+}
+
+// int32 [sc[j][row] x 8 | sc[j + 2][row] x 8]
+static HEARTH_AI __m512i q6k_scales_j_j2(const int8_t* scales, int j) {
+  const __m128i lo = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(scales + 8 * j));
+  const __m128i hi = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(scales + 8 * j + 16));
+  return _mm512_cvtepi8_epi32(_mm_unpacklo_epi64(lo, hi));
+}
+
+template <int C>
+static void group1_q6_k(int64_t nb, const BlockQ6_Kx8* x, const BlockQ8_K* const* a, const uint8_t* const* ad,
+                        float* out, int64_t ldo) {
+  const __m512i m4 = _mm512_set1_epi8(0x0F), m30 = _mm512_set1_epi8(0x30);
+  // per-16-bit-lane shift counts: low half (part 0) / high half (part 1)
+  const __m512i sh_a = _mm512_inserti64x4(_mm512_set1_epi16(4), _mm256_set1_epi16(2), 1);
+  const __m512i sh_b = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(2), 1);
+  __m256 acc[C];
+#pragma GCC unroll 4
+  for (int c = 0; c < C; ++c) acc[c] = _mm256_setzero_ps();
+  for (int64_t b = 0; b < nb; ++b) {
+    const BlockQ6_Kx8& X = x[b];
+    prefetch_bytes(&x[b + kPrefetchBlocksQ6], int(sizeof(BlockQ6_Kx8)));
+    __m512i tot[C];
+#pragma GCC unroll 4
+    for (int c = 0; c < C; ++c) tot[c] = _mm512_setzero_si512();
+#pragma GCC unroll 2
+    for (int n = 0; n < 2; ++n) {
+#pragma GCC unroll 2
+      for (int half4 = 0; half4 < 2; ++half4) {
+        __m512i sa[C], sb[C];
+#pragma GCC unroll 4
+        for (int c = 0; c < C; ++c) sa[c] = _mm512_setzero_si512(), sb[c] = _mm512_setzero_si512();
+#pragma GCC unroll 4
+        for (int l = 0; l < 4; ++l) {
+          const int st = 8 * n + 4 * half4 + l;
+          const __m512i w = _mm512_loadu_si512(X.q[st]);
+          const __m512i hb = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(X.q[st] + 64)));
+          // 0xEA: (A & B) | C... here A = ql bits, B = m4, C = high bits already masked
+          const __m512i ua = _mm512_ternarylogic_epi32(w, m4, _mm512_and_si512(_mm512_sllv_epi16(hb, sh_a), m30), 0xEA);
+          const __m512i ub = _mm512_ternarylogic_epi32(_mm512_srli_epi16(w, 4), m4,
+                                                       _mm512_and_si512(_mm512_srlv_epi16(hb, sh_b), m30), 0xEA);
+#pragma GCC unroll 4
+          for (int c = 0; c < C; ++c) {
+            const uint8_t* yd = ad[c] + (b * 16 + st) * 2 * 64;
+            sa[c] = _mm512_dpbusd_epi32(sa[c], ua, _mm512_load_si512(yd));
+            sb[c] = _mm512_dpbusd_epi32(sb[c], ub, _mm512_load_si512(yd + 64));
+          }
+        }
+        const int j0 = 8 * n + half4;  // g0's sub-block; g1: +2, g2: +4, g3: +6
+        const __m512i sca = q6k_scales_j_j2(X.scales, j0), scb = q6k_scales_j_j2(X.scales, j0 + 4);
+#pragma GCC unroll 4
+        for (int c = 0; c < C; ++c)
+          tot[c] = _mm512_add_epi32(tot[c], _mm512_add_epi32(_mm512_mullo_epi32(sa[c], sca), _mm512_mullo_epi32(sb[c], scb)));
+      }
+    }
+    const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(X.d)));
+#pragma GCC unroll 4
+    for (int c = 0; c < C; ++c) {
+      const BlockQ8_K& y = a[c][b];
+      // sum_j sc_j * bsums_j per row: int16 pairs (sc[2p][row], sc[2p+1][row]) x (bsums[2p], bsums[2p+1])
+      __m256i corr = _mm256_setzero_si256();
+#pragma GCC unroll 8
+      for (int p = 0; p < 8; ++p) {
+        const __m128i v0 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(X.scales + 16 * p));
+        const __m128i v1 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(X.scales + 16 * p + 8));
+        int32_t bs;
+        std::memcpy(&bs, y.bsums + 2 * p, 4);
+        corr = _mm256_add_epi32(corr, _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm_unpacklo_epi8(v0, v1)), _mm256_set1_epi32(bs)));
+      }
+      const __m256i isum = _mm256_sub_epi32(
+          _mm256_add_epi32(_mm512_castsi512_si256(tot[c]), _mm512_extracti64x4_epi64(tot[c], 1)), _mm256_slli_epi32(corr, 5));
+      acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_mul_ps(d, _mm256_set1_ps(y.d)), acc[c]);
+    }
+  }
+#pragma GCC unroll 4
+  for (int c = 0; c < C; ++c) _mm256_storeu_ps(out + c * ldo, acc[c]);
+}
+
 using DoubleFn = void (*)(const BlockQ8_K* a, int64_t nb, uint8_t* dst);
 using Group1Fn = void (*)(int64_t nb, const void* x, const BlockQ8_K* const* a, const uint8_t* const* ad, float* out,
                           int64_t ldo);
@@ -566,10 +699,23 @@ using Group1Fn = void (*)(int64_t nb, const void* x, const BlockQ8_K* const* a, 
 template <int C>
 static void g1_q4(int64_t nb, const void* x, const BlockQ8_K* const* a, const uint8_t* const* ad, float* out,
                   int64_t ldo) {
-  group1_q4_k<C>(nb, static_cast<const BlockQ4_Kx8*>(x), a, ad, out, ldo);
+  group1_q45_k<BlockQ4_Kx8, C>(nb, static_cast<const BlockQ4_Kx8*>(x), a, ad, out, ldo);
 }
+template <int C>
+static void g1_q5(int64_t nb, const void* x, const BlockQ8_K* const* a, const uint8_t* const* ad, float* out,
+                  int64_t ldo) {
+  group1_q45_k<BlockQ5_Kx8, C>(nb, static_cast<const BlockQ5_Kx8*>(x), a, ad, out, ldo);
+}
+static const Group1Fn kG1Q5[4] = {nullptr, g1_q5<1>, g1_q5<2>, g1_q5<3>};
 static void dbl_q4(const BlockQ8_K* a, int64_t nb, uint8_t* dst) { double_acts(a, nb, dst); }
 static const Group1Fn kG1Q4[4] = {nullptr, g1_q4<1>, g1_q4<2>, g1_q4<3>};
+template <int C>
+static void g1_q6(int64_t nb, const void* x, const BlockQ8_K* const* a, const uint8_t* const* ad, float* out,
+                  int64_t ldo) {
+  group1_q6_k<C>(nb, static_cast<const BlockQ6_Kx8*>(x), a, ad, out, ldo);
+}
+static void dbl_q6(const BlockQ8_K* a, int64_t nb, uint8_t* dst) { double_acts_q6(a, nb, dst); }
+static const Group1Fn kG1Q6[4] = {nullptr, g1_q6<1>, g1_q6<2>, g1_q6<3>};
 
 struct RowsBuf {
   uint8_t* p = nullptr;
@@ -616,13 +762,13 @@ static void q4_k_gemm_repacked(int64_t n, const void* w, size_t w_stride, int64_
 static void q5_k_gemm_repacked(int64_t n, const void* w, size_t w_stride, int64_t r0, int64_t r1, const void* a,
                                size_t a_stride, int64_t m_rows, float* y, int64_t ldy) {
   if (m_rows < kMinRowsNoGemv)
-    return avx2_q8_k_repacked_rows_gemm(DType::Q5_K)(n, w, w_stride, r0, r1, a, a_stride, m_rows, y, ldy);
+    return rows1(DType::Q5_K, dbl_q4, kG1Q5, n, w, w_stride, r0, r1, a, a_stride, m_rows, y, ldy);
   gemm_panels(panel_q5_k_fn, Micros<8, kSep>::fns, nullptr, nullptr, 0, n, w, w_stride, r0, r1, a, a_stride, m_rows, y, ldy);
 }
 static void q6_k_gemm_repacked(int64_t n, const void* w, size_t w_stride, int64_t r0, int64_t r1, const void* a,
                                size_t a_stride, int64_t m_rows, float* y, int64_t ldy) {
   if (m_rows < kMinRowsNoGemv)
-    return avx2_q8_k_repacked_rows_gemm(DType::Q6_K)(n, w, w_stride, r0, r1, a, a_stride, m_rows, y, ldy);
+    return rows1(DType::Q6_K, dbl_q6, kG1Q6, n, w, w_stride, r0, r1, a, a_stride, m_rows, y, ldy);
   gemm_panels(panel_q6_k_fn, Micros<4, kCorr32>::fns, nullptr, nullptr, 0, n, w, w_stride, r0, r1, a, a_stride, m_rows, y, ldy);
 }
 
