@@ -176,9 +176,12 @@ static void pack_group_rp(const uint8_t* w, size_t w_stride, int rows, int64_t c
 // the hardware prefetcher alone (0, 512, 1024, 2048, 4096 tried; 1024-2048 best, within noise of
 // each other). On Zen 5 (the AVX-512 table's decode calls the far variant) 4 KiB was best end to
 // end: Qwen3-0.6B shapes, 2 threads, 8 interleaved pairs each, decode tok/s vs 1 KiB: Q4_0
-// +14%, Q8_0 +11% (6 pairs); 2 KiB -5% and 8 KiB -5% against 4 KiB.
+// +14%, Q8_0 +11% (6 pairs); 2 KiB -5% and 8 KiB -5% against 4 KiB. Then 6 KiB, measured on one
+// 2048 x 151936 product through ops::matmul with two distances alternating in one process
+// (2 threads, medians of 36 pairs): Q4_0 5-7% faster than 4 KiB (60.4 -> 63.7, 61.5 -> 64.9
+// GB/s), 1-2% faster than 5 KiB, equal to 7 KiB; Q8_0 0-2%, MXFP4 1-4% faster than 4 KiB.
 constexpr size_t kPrefetchBytes = 1024;
-constexpr size_t kPrefetchBytesFar = 4096;
+constexpr size_t kPrefetchBytesFar = 6144;
 
 // Decode-time micro-kernel straight on the repacked layout: 8 rows (one group) x MR activation
 // rows over kbn chunks; acc[m] lane r as micro_kernel in quant_q8_0_common.h. The steps of a
