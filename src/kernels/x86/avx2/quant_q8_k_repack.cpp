@@ -309,15 +309,8 @@ static HEARTH_AI void group_q6_k(int64_t nb, const BlockQ6_Kx8* x, const BlockQ8
 #pragma GCC unroll 2
     for (int c = 0; c < C; ++c) {
       const BlockQ8_K& y = a[c][b];
-      // -32 * sum_j sc_j * bsums[j], paired sub-blocks (2p, 2p+1) per madd
-      __m256i corr = _mm256_setzero_si256();
-#pragma GCC unroll 8
-      for (int p = 0; p < 8; ++p) {
-        int32_t bs;
-        std::memcpy(&bs, y.bsums + 2 * p, 4);
-        corr = _mm256_add_epi32(corr, _mm256_madd_epi16(q6k_scale_pair(X.scales, p), _mm256_set1_epi32(bs)));
-      }
-      __m256i isum = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(corr, 5));
+      // -32 * sum_j sc_j * bsums[j]
+      __m256i isum = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(q6k_scaled_bsums(X, y.bsums), 5));
 #pragma GCC unroll 2
       for (int h = 0; h < 2; ++h) {
 #pragma GCC unroll 2

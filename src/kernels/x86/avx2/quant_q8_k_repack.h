@@ -1,6 +1,7 @@
 // Repacked (8-row interleaved) weight layouts of the AVX2 Q8_K-family kernels and the entry
 // points shared by quant_q8_k_repack.cpp and quant_q8_k_gemm.cpp: layout structs, declarations
-// and one static helper (internal linkage; this header is included by AVX2-flagged files only).
+// and static helpers (anonymous namespace: each includer, AVX2- or AVX-512-flagged, compiles its
+// own copy, so no inline symbol is shared between ISA objects).
 //
 // A group of 8 consecutive weight rows is stored super-block by super-block; each group block
 // has exactly the byte size of the 8 original blocks, so a repacked tensor has the GGUF size and
@@ -12,6 +13,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 #include "kernels/kernels.h"
 #include "kernels/x86/avx2/transpose.h"
@@ -51,6 +53,23 @@ struct BlockQ6_Kx8 {
                         //   ql part p = row's ql[64n + 32p + 4*l4 .. +3], qh = row's qh[32n + 4*l4 .. +3]
 };
 static_assert(sizeof(BlockQ6_Kx8) == 8 * 210, "Q6_K x8 size");
+
+namespace {
+// Q6_K x8 offset term of the GEMVs: lane r = sum_j sc[j][r] * bsums[j] (16 sub-blocks), as
+// int16 pairs (sc[2p][r], sc[2p+1][r]) x (bsums[2p], bsums[2p+1]) per madd.
+static inline __m256i q6k_scaled_bsums(const BlockQ6_Kx8& x, const int16_t* bsums) {
+  __m256i s = _mm256_setzero_si256();
+#pragma GCC unroll 8
+  for (int p = 0; p < 8; ++p) {
+    const __m128i v0 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(x.scales + 16 * p));
+    const __m128i v1 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(x.scales + 16 * p + 8));
+    int32_t bs;
+    std::memcpy(&bs, bsums + 2 * p, 4);
+    s = _mm256_add_epi32(s, _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm_unpacklo_epi8(v0, v1)), _mm256_set1_epi32(bs)));
+  }
+  return s;
+}
+}  // namespace
 
 // The blocked GEMM's unpacked form of one super-block of an 8-row panel (quant_q8_k_gemm.cpp
 // explains the scheme): levels u (IQ4_XS: signed values) 4 elements x 8 rows per step, int16

@@ -673,16 +673,7 @@ static void group1_q6_k(int64_t nb, const BlockQ6_Kx8* x, const BlockQ8_K* const
 #pragma GCC unroll 4
     for (int c = 0; c < C; ++c) {
       const BlockQ8_K& y = a[c][b];
-      // sum_j sc_j * bsums_j per row: int16 pairs (sc[2p][row], sc[2p+1][row]) x (bsums[2p], bsums[2p+1])
-      __m256i corr = _mm256_setzero_si256();
-#pragma GCC unroll 8
-      for (int p = 0; p < 8; ++p) {
-        const __m128i v0 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(X.scales + 16 * p));
-        const __m128i v1 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(X.scales + 16 * p + 8));
-        int32_t bs;
-        std::memcpy(&bs, y.bsums + 2 * p, 4);
-        corr = _mm256_add_epi32(corr, _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm_unpacklo_epi8(v0, v1)), _mm256_set1_epi32(bs)));
-      }
+      const __m256i corr = q6k_scaled_bsums(X, y.bsums);
       const __m256i isum = _mm256_sub_epi32(
           _mm256_add_epi32(_mm512_castsi512_si256(tot[c]), _mm512_extracti64x4_epi64(tot[c], 1)), _mm256_slli_epi32(corr, 5));
       acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_mul_ps(d, _mm256_set1_ps(y.d)), acc[c]);
