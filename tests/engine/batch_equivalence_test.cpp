@@ -3,42 +3,17 @@
 // exactly the tokens of N separate single-sequence runs (engine::Session), greedy.
 #include <gtest/gtest.h>
 
-#include <unistd.h>
-
-#include <filesystem>
-
 #include "core/error.h"
 #include "engine/scheduler.h"
 #include "engine/session.h"
 #include "gguf/gguf.h"
 #include "model/model.h"
+#include "model/model_test_util.h"
 #include "model/synth.h"
 #include "sampling/sampler.h"
 
 namespace hearth::engine {
 namespace {
-
-struct SynthModel {
-  SynthModel(const std::string& type) {
-    path = (std::filesystem::temp_directory_path() /
-            ("hearth_batcheq_" + std::to_string(::getpid()) + "_" + type + ".gguf")).string();
-    model::SynthOptions o;
-    o.arch = "qwen3";
-    o.preset = "tiny";
-    o.type = type;
-    o.seed = 11;
-    o.threads = 2;
-    model::synthesize(o, path);
-    model = model::load_model(std::shared_ptr<const gguf::File>(gguf::File::open(path)));
-  }
-  ~SynthModel() {
-    model.reset();
-    std::error_code ec;
-    std::filesystem::remove(path, ec);
-  }
-  std::string path;
-  std::shared_ptr<model::Model> model;
-};
 
 std::vector<int32_t> prompt_of(int len, int seed, int32_t n_vocab) {
   std::vector<int32_t> p;
@@ -71,7 +46,7 @@ std::vector<int32_t> single_run(model::Model& m, std::shared_ptr<model::Model> o
 }
 
 void check_type(const std::string& type) {
-  SynthModel sm(type);
+  model::testing::TempSynthModel sm(model::testing::tiny_options("qwen3", type, 11), "batcheq");
   const int32_t n_vocab = int32_t(sm.model->hparams().n_vocab);
   const int kN = 5, kGen = 12;
   std::vector<std::vector<int32_t>> prompts, expected;

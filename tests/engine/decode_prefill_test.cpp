@@ -10,46 +10,19 @@
 // AVX2 table all below 1e-4 except Q5_K, 5e-4); a wrong decode kernel gives KL of order 1.
 #include <gtest/gtest.h>
 
-#include <unistd.h>
-
-#include <cmath>
-#include <filesystem>
-
 #include "engine/session.h"
 #include "gguf/gguf.h"
 #include "kernels/kernels.h"
 #include "model/model.h"
+#include "model/model_test_util.h"
 #include "model/synth.h"
 
 namespace hearth::engine {
 namespace {
 
-// KL(p || q) of the softmax distributions of two logit rows.
-double kl_logits(const float* a, const float* b, int64_t n) {
-  double ma = -INFINITY, mb = -INFINITY;
-  for (int64_t i = 0; i < n; ++i) ma = std::max(ma, double(a[i])), mb = std::max(mb, double(b[i]));
-  double sa = 0, sb = 0;
-  for (int64_t i = 0; i < n; ++i) sa += std::exp(a[i] - ma), sb += std::exp(b[i] - mb);
-  const double la = ma + std::log(sa), lb = mb + std::log(sb);
-  double kl = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    const double lp = a[i] - la, lq = b[i] - lb;
-    kl += std::exp(lp) * (lp - lq);
-  }
-  return std::max(0.0, kl);
-}
-
 void check_type(const std::string& type) {
-  const std::string path = (std::filesystem::temp_directory_path() /
-                            ("hearth_decpre_" + std::to_string(::getpid()) + "_" + type + ".gguf")).string();
-  model::SynthOptions o;
-  o.arch = "qwen3";
-  o.preset = "tiny";
-  o.type = type;
-  o.seed = 5;
-  o.threads = 2;
-  model::synthesize(o, path);
-  std::shared_ptr<model::Model> m = model::load_model(std::shared_ptr<const gguf::File>(gguf::File::open(path)));
+  model::testing::TempSynthModel sm(model::testing::tiny_options("qwen3", type, 5), "decpre");
+  const std::shared_ptr<model::Model>& m = sm.model;
   const uint64_t repacked = m->repack_weights(kernels::active_table());
   const int64_t n_vocab = m->hparams().n_vocab;
 
@@ -70,15 +43,12 @@ void check_type(const std::string& type) {
   int n = 0;
   for (int p = kSplit - 1; p < kLen; ++p) {
     if (p >= kSplit) got = dec.eval(std::span<const int32_t>(tokens.data() + p, 1));
-    const double kl = kl_logits(all.data() + int64_t(p) * n_vocab, got.data(), n_vocab);
+    const double kl = model::testing::kl_logits(all.data() + int64_t(p) * n_vocab, got.data(), size_t(n_vocab));
     sum += kl, worst = std::max(worst, kl), ++n;
   }
   const double bound = type == "f32" || type == "f16" ? 1e-4 : 2e-3;
   EXPECT_LT(sum / n, bound) << type << ": mean KL(prefill || decode) " << sum / n << " over " << n << " positions, max " << worst
                            << " (repacked " << repacked << " bytes)";
-  m.reset();
-  std::error_code ec;
-  std::filesystem::remove(path, ec);
 }
 
 TEST(DecodeMatchesPrefill, F32) { check_type("f32"); }

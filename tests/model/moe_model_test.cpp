@@ -18,6 +18,7 @@
 #include "gguf/gguf.h"
 #include "model/model.h"
 #include "model/synth.h"
+#include "model/model_test_util.h"
 #include "model/vocab.h"
 #include "tokenizer/tokenizer.h"
 #include "quant/quant.h"
@@ -160,17 +161,7 @@ TEST(MoeModel, ExpertHistogramsCountEverySelection) {
   }
 }
 
-// KL(softmax(p) || softmax(q)) of two logit rows, in double.
-double kl(const float* p, const float* q, size_t n) {
-  double mp = -INFINITY, mq = -INFINITY;
-  for (size_t i = 0; i < n; ++i) mp = std::max(mp, double(p[i])), mq = std::max(mq, double(q[i]));
-  double sp = 0, sq = 0;
-  for (size_t i = 0; i < n; ++i) sp += std::exp(p[i] - mp), sq += std::exp(q[i] - mq);
-  const double lp = mp + std::log(sp), lq = mq + std::log(sq);
-  double r = 0;
-  for (size_t i = 0; i < n; ++i) r += std::exp(p[i] - lp) * ((p[i] - lp) - (q[i] - lq));
-  return std::max(0.0, r);
-}
+using testing::kl_logits;
 
 // Logits of n tokens evaluated in batches of `n_batch`.
 std::vector<float> all_logits(std::shared_ptr<Model> m, const std::vector<int32_t>& toks,
@@ -199,7 +190,7 @@ TEST(MoeModel, PrefillMatchesDecodeAcrossTheSlidingWindow) {
     const size_t nv = size_t(m->hparams().n_vocab);
     double worst = 0;
     for (size_t t = 0; t < toks.size(); ++t)
-      worst = std::max(worst, kl(batched.data() + t * nv, single.data() + t * nv, nv));
+      worst = std::max(worst, kl_logits(batched.data() + t * nv, single.data() + t * nv, nv));
     EXPECT_LT(worst, 1e-5) << arch;
   }
 }
