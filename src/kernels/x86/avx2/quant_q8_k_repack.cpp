@@ -170,13 +170,6 @@ static HEARTH_AI __m256i q6k_scale_dup(const int8_t* scales, int j) {
   return _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(v, v));
 }
 
-// Q6_K: int16 [row][2] = (sc[2p][row], sc[2p+1][row]).
-static HEARTH_AI __m256i q6k_scale_pair(const int8_t* scales, int p) {
-  const __m128i v0 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(scales + 16 * p));
-  const __m128i v1 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(scales + 16 * p + 8));
-  return _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(v0, v1));
-}
-
 // ---------------------------------------------------------------------------------------------
 // One 8-row group against C activation rows (C <= 2): out[c * ldo + row].
 

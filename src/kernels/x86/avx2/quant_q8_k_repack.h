@@ -55,17 +55,22 @@ struct BlockQ6_Kx8 {
 static_assert(sizeof(BlockQ6_Kx8) == 8 * 210, "Q6_K x8 size");
 
 namespace {
-// Q6_K x8 offset term of the GEMVs: lane r = sum_j sc[j][r] * bsums[j] (16 sub-blocks), as
-// int16 pairs (sc[2p][r], sc[2p+1][r]) x (bsums[2p], bsums[2p+1]) per madd.
+// Q6_K x8: int16 [row][2] = (sc[2p][row], sc[2p+1][row]).
+static inline __m256i q6k_scale_pair(const int8_t* scales, int p) {
+  const __m128i v0 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(scales + 16 * p));
+  const __m128i v1 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(scales + 16 * p + 8));
+  return _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(v0, v1));
+}
+
+// Q6_K x8 offset term of the GEMVs: lane r = sum_j sc[j][r] * bsums[j] (16 sub-blocks), pairs
+// of sub-blocks (2p, 2p+1) per madd.
 static inline __m256i q6k_scaled_bsums(const BlockQ6_Kx8& x, const int16_t* bsums) {
   __m256i s = _mm256_setzero_si256();
 #pragma GCC unroll 8
   for (int p = 0; p < 8; ++p) {
-    const __m128i v0 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(x.scales + 16 * p));
-    const __m128i v1 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(x.scales + 16 * p + 8));
     int32_t bs;
     std::memcpy(&bs, bsums + 2 * p, 4);
-    s = _mm256_add_epi32(s, _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm_unpacklo_epi8(v0, v1)), _mm256_set1_epi32(bs)));
+    s = _mm256_add_epi32(s, _mm256_madd_epi16(q6k_scale_pair(x.scales, p), _mm256_set1_epi32(bs)));
   }
   return s;
 }
